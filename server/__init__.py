@@ -1,0 +1,1 @@
+"""The platform's gRPC servers, domain engines and runtime."""

@@ -1,0 +1,1 @@
+"""The server runtime: configuration, security, interceptors, start-up and shutdown."""
