@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations", "audit")
+ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations")
 ENV_PREFIX = "FINTECH_"
 
 

@@ -1,0 +1,111 @@
+"""The ``fintech`` command line: certificates, serving, health, and one group per service."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True, help="The bank's private AI platform.", pretty_exceptions_show_locals=False)
+certs_app = typer.Typer(no_args_is_help=True, help="Development certificates (mTLS).")
+app.add_typer(certs_app, name="certs")
+console = Console(stderr=True)
+
+
+@certs_app.command("init")
+def certs_init(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the PKI into.")] = Path("var/certs"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing keys.")] = False,
+) -> None:
+    """Create a development CA, a server certificate and one client certificate per role."""
+    from server.runtime.pki import CLIENT_ROLES, PkiExistsError, init_dev_pki, spiffe_id
+
+    try:
+        pki = init_dev_pki(out, force=force)
+    except PkiExistsError as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print(f"CA            {pki.ca}")
+    console.print(f"server        {pki.server.cert}")
+    for role in CLIENT_ROLES:
+        console.print(f"{role:<13} {pki.client(role).cert}  ({spiffe_id(role)})")
+
+
+@certs_app.command("revoke")
+def certs_revoke(
+    certificate: Annotated[Path, typer.Argument(help="The client certificate to revoke.")],
+    pki_dir: Annotated[Path, typer.Option("--pki", help="The PKI directory.")] = Path("var/certs"),
+) -> None:
+    """Add a certificate to the development CRL (servers pick it up without a restart)."""
+    from server.runtime.pki import DevPki, revoke
+
+    revoke(DevPki(pki_dir), certificate)
+    console.print(f"revoked {certificate}")
+
+
+@app.command("serve")
+def serve(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
+    ready_file: Annotated[Path | None, typer.Option("--ready-file", help="Write the bound ports here once serving.")] = None,
+) -> None:
+    """Serve the configured services until SIGTERM or Ctrl-C."""
+    from server.runtime.app import serve_forever
+    from server.runtime.config import load_settings
+    from server.runtime.observability import configure_logging
+    from server.runtime.wiring import build_context
+
+    settings = _load(config, load_settings)
+    configure_logging(settings.logging.level)
+
+    async def main() -> None:
+        ctx = await build_context(settings)
+        await serve_forever(ctx, ready_file=str(ready_file) if ready_file else None)
+
+    asyncio.run(main())
+
+
+@app.command("health")
+def health_check(
+    target: Annotated[str, typer.Option("--target", help="HOST:PORT of a server.")] = "localhost:50051",
+    service: Annotated[str, typer.Option("--service", help="Service name; empty for the whole server.")] = "",
+    ca: Annotated[Path, typer.Option("--ca")] = Path("var/certs/ca.pem"),
+    cert: Annotated[Path, typer.Option("--cert")] = Path("var/certs/clients/sre.pem"),
+    key: Annotated[Path, typer.Option("--key")] = Path("var/certs/clients/sre-key.pem"),
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds.")] = 5.0,
+) -> None:
+    """Check a server's health over mTLS (exit 0 when SERVING, 1 otherwise)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    credentials = grpc.ssl_channel_credentials(ca.read_bytes(), key.read_bytes(), cert.read_bytes())
+    with grpc.secure_channel(target, credentials) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        try:
+            reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        except grpc.RpcError as exc:
+            console.print(f"[red]{exc.code().name}[/red] {exc.details()}")
+            raise typer.Exit(code=1) from None
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    typer.echo(f"{service or 'server'}: {name}")
+    if reply.status != health_pb2.HealthCheckResponse.SERVING:
+        raise typer.Exit(code=1)
+
+
+def _load(config: Path | None, loader):  # type: ignore[no-untyped-def]
+    try:
+        return loader(config)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+def main() -> None:
+    """Entry point of the ``fintech`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
