@@ -12,6 +12,8 @@ from rich.console import Console
 app = typer.Typer(no_args_is_help=True, help="The bank's private AI platform.", pretty_exceptions_show_locals=False)
 certs_app = typer.Typer(no_args_is_help=True, help="Development certificates (mTLS).")
 app.add_typer(certs_app, name="certs")
+config_app = typer.Typer(no_args_is_help=True, help="Configuration.")
+app.add_typer(config_app, name="config")
 console = Console(stderr=True)
 
 
@@ -44,6 +46,23 @@ def certs_revoke(
 
     revoke(DevPki(pki_dir), certificate)
     console.print(f"revoked {certificate}")
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every setting with its environment variable, default and meaning (Markdown)."""
+    from server.runtime.config import reference_markdown
+
+    typer.echo(reference_markdown())
+
+
+@config_app.command("check")
+def config_check(config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None) -> None:
+    """Load a configuration (file plus FINTECH_* variables) and report the first error, if any."""
+    from server.runtime.config import load_settings
+
+    settings = _load(config, load_settings)
+    typer.echo(f"ok: hosts {', '.join(settings.server.services)} on {settings.server.host}:{settings.server.port}")
 
 
 @app.command("serve")

@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations")
@@ -179,8 +179,17 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (init_settings, env_settings, _DictSource(settings_cls, file_data))
 
-    loaded = _FromFile(**overrides)
-    return Settings.model_validate(loaded.model_dump())
+    try:
+        loaded = _FromFile(**overrides)
+        return Settings.model_validate(loaded.model_dump())
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            what = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{where}: {what}")
+        source = f" in {path}" if path else ""
+        raise ValueError(f"invalid configuration{source}: " + "; ".join(problems)) from None
 
 
 class _DictSource(PydanticBaseSettingsSource):
@@ -193,3 +202,25 @@ class _DictSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+def reference_markdown() -> str:
+    """The configuration reference as a Markdown table (README's section is generated from this)."""
+    rows = ["| key | environment variable | default | meaning |", "|---|---|---|---|"]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            key = f"{prefix}{name}"
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{key}.")
+                continue
+            default = field.default
+            if isinstance(default, Path) and default.is_absolute():
+                default = Path(*default.parts[-3:])
+            env = ENV_PREFIX + key.upper().replace(".", "__")
+            shown = "" if default is None else f"`{default}`"
+            rows.append(f"| `{key}` | `{env}` | {shown} | {field.description or ''} |")
+
+    walk(Settings, "")
+    return "\n".join(rows)

@@ -1,0 +1,64 @@
+# The platform's two commands are `make run` and `make test`; both set everything up by themselves.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell sha256sum $(LOCK) clients/python/pyproject.toml pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/python
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help venv run test bench lint proto lock breaking sbom clean
+
+help:
+	@echo "make run    - set up and start the whole platform, then walk through it (Ctrl-C stops it)"
+	@echo "make test   - set up and run the test suite"
+	@echo "make bench  - run every benchmark (bench/results/*.json)"
+	@echo "make lint   - ruff, mypy, buf lint/breaking, and an SBOM (build/sbom.json)"
+	@echo "make proto  - regenerate the Python code and descriptor set from proto/"
+	@echo "make lock   - re-resolve requirements.in into requirements.lock (hashes)"
+
+# The virtualenv is rebuilt only when the lock or a pyproject changes (a stamp named by their digest).
+venv: $(STAMP)
+$(STAMP): $(LOCK) pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@# torch from the local CPU wheel first: an unpinned resolve would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(if $(wildcard clients/python/pyproject.toml),-e clients/python,)
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+lock:
+	$(PY) -m piptools compile --generate-hashes --allow-unsafe --strip-extras -q -o $(LOCK) requirements.in
+
+proto: venv
+	$(PY) proto/generate.py
+
+run: venv
+	$(PY) -m server.devrun
+
+test: venv
+	@bash tests/setup.sh
+	$(PY) -m pytest
+
+bench: venv
+	@set -e; for b in bench/*.py; do case $$b in */_*) continue;; esac; echo "== $$b"; $(PY) $$b; done
+
+lint: venv
+	$(PY) -m ruff check server inference retrieval clients/python/fintech/client tests bench eval proto
+	$(PY) -m mypy server inference retrieval clients/python/fintech/client
+	@bash proto/buf.sh lint
+	@bash proto/buf.sh breaking
+	@$(MAKE) --no-print-directory sbom
+
+breaking: venv
+	@bash proto/buf.sh breaking
+
+sbom: venv
+	@mkdir -p build
+	$(PY) -m cyclonedx_py environment $(VENV) -o build/sbom.json --of JSON
+	@echo "SBOM written to build/sbom.json"
+
+clean:
+	rm -rf build var .pytest_cache

@@ -1,0 +1,29 @@
+"""The walkthrough `make run` shows, run end to end against the processes it starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}", "COLUMNS": "120"}
+    result = subprocess.run(
+        [sys.executable, "-m", "server.devrun", "--var", str(tmp_path), "--port", "0", "--metrics-port", "0", "--once"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "defect" not in out, out[-4000:]
+    assert out.count("SERVING") >= 5
+    assert "refused: UNAVAILABLE" in out
+    assert "PERMISSION_DENIED" in out and "ROLE_NOT_ALLOWED" in out
+    assert "applicant.credit_score" in out
+    assert "stopped services" in out
+    # Nothing it started is left running.
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(tmp_path / "dev.toml") not in ps
