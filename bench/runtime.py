@@ -37,7 +37,7 @@ def serve(kind: str, pki_dir: Path, port_file: Path) -> None:
     pki = DevPki(pki_dir)
 
     class Echo(customer_service_pb2_grpc.CustomerServiceServicer):
-        async def SearchKnowledge(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+        async def SearchKnowledge(self, request, context):  # type: ignore[no-untyped-def]
             return customer_service_pb2.SearchKnowledgeResponse(
                 hits=[customer_service_pb2.KnowledgeHit(chunk_id="c", text=request.query)]
             )
@@ -61,7 +61,7 @@ def serve(kind: str, pki_dir: Path, port_file: Path) -> None:
 
             configure_logging("INFO")
             # The access log is part of the chain; write it where a real deployment would (a file).
-            logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
+            logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: ASYNC230
             settings = load_settings(
                 None,
                 data_dir=Path(tempfile.mkdtemp()),
@@ -69,12 +69,14 @@ def serve(kind: str, pki_dir: Path, port_file: Path) -> None:
                 tls={"ca_file": pki.ca, "cert_file": pki.server.cert, "key_file": pki.server.key, "crl_file": pki.crl},
             )
             binding = ServiceBinding(
-                "customer", "fintech.customer.v1.CustomerService", Echo(),
+                "customer",
+                "fintech.customer.v1.CustomerService",
+                Echo(),
                 customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
             )
             running = await start_server(AppContext(settings=settings), extra_bindings=[binding])
             server, port = running.server, running.port
-        port_file.write_text(str(port))
+        port_file.write_text(str(port))  # noqa: ASYNC240  (once, at start-up)
         await server.wait_for_termination()
 
     asyncio.run(main())
@@ -142,9 +144,7 @@ def main() -> None:
         for kind in ("bare", "chain"):
             proc, port = start(kind, tmp / "pki", tmp)
             try:
-                results[kind] = {
-                    str(c): asyncio.run(load(port, tmp / "pki", c, args.seconds)) for c in CONCURRENCY
-                }
+                results[kind] = {str(c): asyncio.run(load(port, tmp / "pki", c, args.seconds)) for c in CONCURRENCY}
             finally:
                 proc.kill()
                 proc.wait()
@@ -152,7 +152,8 @@ def main() -> None:
         c: round(results["chain"][str(c)]["requests_per_s"] / results["bare"][str(c)]["requests_per_s"], 3)
         for c in CONCURRENCY
     }
-    print(f"{'callers':>8} {'bare rps':>10} {'chain rps':>10} {'ratio':>6} {'bare p50/p99 ms':>17} {'chain p50/p99 ms':>17}")
+    header = ("callers", "bare rps", "chain rps", "ratio", "bare p50/p99 ms", "chain p50/p99 ms")
+    print("{:>8} {:>10} {:>10} {:>6} {:>17} {:>17}".format(*header))
     for c in CONCURRENCY:
         b, ch = results["bare"][str(c)], results["chain"][str(c)]
         print(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
-import shutil
 import sys
 import tempfile
 from pathlib import Path

@@ -57,7 +57,9 @@ def config_reference() -> None:
 
 
 @config_app.command("check")
-def config_check(config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None) -> None:
+def config_check(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
+) -> None:
     """Load a configuration (file plus FINTECH_* variables) and report the first error, if any."""
     from server.runtime.config import load_settings
 
@@ -68,7 +70,9 @@ def config_check(config: Annotated[Path | None, typer.Option("--config", help="T
 @app.command("serve")
 def serve(
     config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
-    ready_file: Annotated[Path | None, typer.Option("--ready-file", help="Write the bound ports here once serving.")] = None,
+    ready_file: Annotated[
+        Path | None, typer.Option("--ready-file", help="Write the bound ports here once serving.")
+    ] = None,
 ) -> None:
     """Serve the configured services until SIGTERM or Ctrl-C."""
     from server.runtime.app import serve_forever

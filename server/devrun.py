@@ -52,7 +52,7 @@ class Platform:
         return grpc.secure_channel(f"localhost:{self.grpc_port}", self.credentials(role))
 
     def stop(self) -> None:
-        for name, proc in reversed(self.processes):
+        for _name, proc in reversed(self.processes):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in reversed(self.processes):
@@ -67,7 +67,7 @@ def _config(var: Path, port: int, metrics_port: int) -> Path:
     path = var / "dev.toml"
     path.write_text(
         f"""# Written by `make run`; embedded defaults for one laptop.
-data_dir = "{var / 'data'}"
+data_dir = "{var / "data"}"
 [server]
 host = "127.0.0.1"
 port = {port}
@@ -92,7 +92,10 @@ def _start_services(platform: Platform, port: int, metrics_port: int) -> None:
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--config", str(config), "--ready-file", str(ready)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     platform.processes.append(("services", proc))
     deadline = time.monotonic() + 60
@@ -113,8 +116,8 @@ def _explain(error: grpc.RpcError) -> str:
     from google.rpc import error_details_pb2
     from grpc_status import rpc_status
 
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    lines = [f"{error.code().name}: {error.details()}"]  # type: ignore[attr-defined]
+    status = rpc_status.from_call(error)
+    lines = [f"{error.code().name}: {error.details()}"]
     for detail in status.details if status else []:
         if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad = error_details_pb2.BadRequest()
@@ -150,7 +153,7 @@ def step_mtls(platform: Platform) -> None:
             health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
             outcome = "answered (this is a defect)"
         except grpc.RpcError as error:
-            outcome = f"refused: {error.code().name}"  # type: ignore[attr-defined]
+            outcome = f"refused: {error.code().name}"
     console.print(Panel(f"A caller without a client certificate: {outcome}", title="2. No certificate, no service"))
 
 
@@ -159,7 +162,9 @@ def step_policy(platform: Platform) -> None:
 
     with platform.channel("mobile-backend") as channel:
         try:
-            risk_service_pb2_grpc.RiskServiceStub(channel).GetModelCard(risk_service_pb2.GetModelCardRequest(), timeout=5)
+            risk_service_pb2_grpc.RiskServiceStub(channel).GetModelCard(
+                risk_service_pb2.GetModelCardRequest(), timeout=5
+            )
             outcome = "answered (this is a defect)"
         except grpc.RpcError as error:
             outcome = _explain(error)
@@ -210,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with console.status("starting the services..."):
             _start_services(platform, args.port, args.metrics_port)
-        console.print(f"services listening on localhost:{platform.grpc_port} (mTLS), metrics on :{platform.metrics_port}")
+        console.print(
+            f"services listening on localhost:{platform.grpc_port} (mTLS), metrics on :{platform.metrics_port}"
+        )
         for step in STEPS:
             step(platform)
         console.print(

@@ -16,6 +16,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -175,7 +176,9 @@ async def start_server(
     for binding in bindings:
         await health_servicer.set(binding.full_name, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection([b.full_name for b in bindings] + [HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [b.full_name for b in bindings] + [HEALTH_SERVICE, reflection.SERVICE_NAME], server
+    )
 
     credentials = ReloadingServerCredentials(settings.tls)
     port = server.add_secure_port(f"{settings.server.host}:{settings.server.port}", credentials.credentials())
@@ -200,8 +203,7 @@ async def serve_forever(
     running = await start_server(ctx, extra_bindings=extra_bindings)
     if ready_file:
         # Tests and `make run` read the bound ports from here.
-        with open(ready_file, "w", encoding="utf-8") as handle:
-            handle.write(f"{running.port} {running.metrics_port}\n")
+        await asyncio.to_thread(Path(ready_file).write_text, f"{running.port} {running.metrics_port}\n")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -51,7 +51,11 @@ CallNext = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 StreamNext = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
 
 # Invocation metadata of the current call as a dict (first value per key), read once.
-metadata_var: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("fintech_metadata", default={})
+_NO_METADATA: dict[str, str] = {}
+metadata_var: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
+    "fintech_metadata",
+    default=_NO_METADATA,  # never mutated: a fresh dict is set per call
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STATUS_DETAILS = "grpc-status-details-bin"
 
@@ -99,9 +103,9 @@ def call_code(context: grpc.aio.ServicerContext) -> str:
     if code is None:
         return "OK"
     if isinstance(code, grpc.StatusCode):
-        return code.name
+        return str(code.name)
     try:
-        return code_pb2.Code.Name(int(code))
+        return str(code_pb2.Code.Name(int(code)))
     except ValueError:
         return str(code)
 
@@ -110,7 +114,7 @@ def call_code(context: grpc.aio.ServicerContext) -> str:
 # The wrapping machinery.
 
 
-class ChainInterceptor(grpc.aio.ServerInterceptor):
+class ChainInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Base class: implement ``unary`` and ``stream``; wrapping and caching are done here."""
 
     def __init__(self) -> None:
@@ -150,7 +154,9 @@ class ChainInterceptor(grpc.aio.ServerInterceptor):
             async def unary_behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 return await self.unary(call_next, request, context, method)
 
-            factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
+            factory = (
+                grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
+            )
             return factory(
                 unary_behavior,
                 request_deserializer=handler.request_deserializer,
@@ -163,7 +169,9 @@ class ChainInterceptor(grpc.aio.ServerInterceptor):
             async for response in self.stream(stream_next, request, context, method):
                 yield response
 
-        factory = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
+        factory = (
+            grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
+        )
         return factory(
             stream_behavior,
             request_deserializer=handler.request_deserializer,
@@ -483,7 +491,9 @@ def violations_of(message: Any) -> list[FieldViolation]:
         proto = violation.proto
         path = field_path(violation)
         result.append(
-            FieldViolation(field=path or proto.rule_id, description=proto.message or proto.rule_id, reason=proto.rule_id)
+            FieldViolation(
+                field=path or proto.rule_id, description=proto.message or proto.rule_id, reason=proto.rule_id
+            )
         )
     return result
 

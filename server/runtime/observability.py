@@ -71,11 +71,15 @@ class RpcMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.requests = Counter(
-            "fintech_rpc_requests", "RPCs handled, by method and status code.", ["method", "code"],
+            "fintech_rpc_requests",
+            "RPCs handled, by method and status code.",
+            ["method", "code"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "fintech_rpc_duration_seconds", "RPC handling time, by method.", ["method"],
+            "fintech_rpc_duration_seconds",
+            "RPC handling time, by method.",
+            ["method"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
@@ -83,7 +87,9 @@ class RpcMetrics:
             "fintech_rpc_in_flight", "RPCs being handled, by method.", ["method"], registry=self.registry
         )
         self.auth_failures = Counter(
-            "fintech_rpc_auth_failures", "Calls refused by authentication or authorisation.", ["reason"],
+            "fintech_rpc_auth_failures",
+            "Calls refused by authentication or authorisation.",
+            ["reason"],
             registry=self.registry,
         )
 

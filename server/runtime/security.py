@@ -21,7 +21,6 @@ from pathlib import Path
 
 import grpc
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 
 from server.runtime.config import TlsSettings
 
@@ -42,7 +41,7 @@ def parse_peer_certificate(pem: bytes) -> PeerCertificate:
     """Parse a PEM client certificate (cached: one parse per distinct certificate)."""
     cert = x509.load_pem_x509_certificate(pem)
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         uris = tuple(san.get_values_for_type(x509.UniformResourceIdentifier))
     except x509.ExtensionNotFound:
         uris = ()

@@ -14,7 +14,11 @@ def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}", "COLUMNS": "120"}
     result = subprocess.run(
         [sys.executable, "-m", "server.devrun", "--var", str(tmp_path), "--port", "0", "--metrics-port", "0", "--once"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]

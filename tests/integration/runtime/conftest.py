@@ -21,7 +21,7 @@ class SlowKnowledge(customer_service_pb2_grpc.CustomerServiceServicer):
     def __init__(self, delay: float = 1.5) -> None:
         self.delay = delay
 
-    async def SearchKnowledge(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def SearchKnowledge(self, request, context):  # type: ignore[no-untyped-def]
         await asyncio.sleep(self.delay)
         return customer_service_pb2.SearchKnowledgeResponse(
             hits=[customer_service_pb2.KnowledgeHit(chunk_id="c1", text=request.query)]

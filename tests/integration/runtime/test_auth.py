@@ -30,7 +30,9 @@ async def _platform_status(pki: DevPki, port: int, role: str, metadata=()) -> gr
     async with aio_channel(pki, role, port) as channel:
         stub = operations_service_pb2_grpc.OperationsServiceStub(channel)
         try:
-            await stub.GetPlatformStatus(operations_service_pb2.GetPlatformStatusRequest(), metadata=metadata, timeout=5)
+            await stub.GetPlatformStatus(
+                operations_service_pb2.GetPlatformStatusRequest(), metadata=metadata, timeout=5
+            )
         except grpc.aio.AioRpcError as error:
             return error.code()
     return grpc.StatusCode.OK
@@ -108,13 +110,15 @@ async def test_forwarded_customer_is_visible_to_the_servicer(pki: DevPki, tmp_pa
     seen = {}
 
     class Echo(customer_service_pb2_grpc.CustomerServiceServicer):
-        async def Ask(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+        async def Ask(self, request, context):  # type: ignore[no-untyped-def]
             caller = current_caller()
             seen.update(customer=caller.customer_id, role=caller.role, by=caller.forwarded_by)
             return customer_service_pb2.AskResponse(conversation_id="c")
 
     binding = ServiceBinding(
-        "customer", "fintech.customer.v1.CustomerService", Echo(),
+        "customer",
+        "fintech.customer.v1.CustomerService",
+        Echo(),
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
     )
     settings = settings_for(pki, tmp_path, server={"services": ["operations"]})

@@ -87,13 +87,20 @@ async def test_server_certificate_reloads_when_its_files_change(tmp_path) -> Non
     async with running_server(settings) as running:
         ca_cert, ca_key = load_cert(own.ca), load_key(own.ca_key)
         cert, key = issue(
-            ca_cert, ca_key, common_name="fintech-server-rotated", uris=[spiffe_id("server")],
-            dns_names=["localhost"], ips=["127.0.0.1"], server=True,
+            ca_cert,
+            ca_key,
+            common_name="fintech-server-rotated",
+            uris=[spiffe_id("server")],
+            dns_names=["localhost"],
+            ips=["127.0.0.1"],
+            server=True,
         )
         from cryptography.hazmat.primitives import serialization
 
         own.server.key.write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         own.server.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         await asyncio.sleep(0.3)

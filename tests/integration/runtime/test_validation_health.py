@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import urllib.request
@@ -18,6 +19,11 @@ from grpc_status import rpc_status
 from server.runtime.observability import JsonFormatter
 from server.runtime.pki import DevPki
 from tests.fixtures.runtime import aio_channel
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        return str(reply.read().decode())
 
 
 def _bad_request(error: grpc.aio.AioRpcError) -> dict[str, str]:
@@ -45,8 +51,11 @@ async def test_invalid_request_names_every_bad_field(server, pki: DevPki) -> Non
             existing_monthly_debt_payments={"currency_code": "EUR", "units": 0},
         ),
         loan=risk_service_pb2.Loan(
-            amount={"currency_code": "EUR", "units": -5}, term_months=0,
-            purpose=risk_service_pb2.LOAN_PURPOSE_USED_CAR, product_code="p", annual_rate_bps=700,
+            amount={"currency_code": "EUR", "units": -5},
+            term_months=0,
+            purpose=risk_service_pb2.LOAN_PURPOSE_USED_CAR,
+            product_code="p",
+            annual_rate_bps=700,
         ),
     )
     async with aio_channel(pki, "loan-officer", server.port) as channel:
@@ -102,8 +111,11 @@ async def test_metrics_count_rpcs_by_method_and_code(server, pki: DevPki) -> Non
     async with aio_channel(pki, "mobile-backend", server.port) as channel:
         with pytest.raises(grpc.aio.AioRpcError):
             await risk_service_pb2_grpc.RiskServiceStub(channel).GetModelCard(risk_service_pb2.GetModelCardRequest())
-    body = urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=5).read().decode()
-    assert 'fintech_rpc_requests_total{code="PERMISSION_DENIED",method="/fintech.risk.v1.RiskService/GetModelCard"}' in body
+    body = await asyncio.to_thread(_get, f"http://127.0.0.1:{server.metrics_port}/metrics")
+    assert (
+        'fintech_rpc_requests_total{code="PERMISSION_DENIED",method="/fintech.risk.v1.RiskService/GetModelCard"}'
+        in body
+    )
     assert "fintech_rpc_duration_seconds_bucket" in body
     assert 'fintech_rpc_auth_failures_total{reason="ROLE_NOT_ALLOWED"}' in body
 

@@ -1,4 +1,4 @@
-"""`fintech certs init`: every role gets a certificate with its SPIFFE id; keys are private and never overwritten silently."""
+"""`fintech certs init`: a certificate per role with its SPIFFE id; keys private, never overwritten silently."""
 
 from __future__ import annotations
 

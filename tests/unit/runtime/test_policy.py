@@ -40,6 +40,6 @@ def test_wildcards_are_not_a_thing(tmp_path: Path) -> None:
 
 def test_unknown_keys_are_errors(tmp_path: Path) -> None:
     path = tmp_path / "roles.toml"
-    path.write_text('[roles.agent]\nrcps = []\n')
+    path.write_text("[roles.agent]\nrcps = []\n")
     with pytest.raises(PolicyError, match="rcps"):
         load_policy(path)
