@@ -1,5 +1,6 @@
 # The platform's two commands are `make run` and `make test`; both set everything up by themselves.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -23,9 +24,14 @@ help:
 venv: $(STAMP)
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	@# torch from the local CPU wheel first: an unpinned resolve would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(if $(wildcard clients/python/pyproject.toml),-e clients/python,)
+	@# Every package pinned with its hash, torch as the local CPU build: nothing resolves at install time.
+	@echo "installing the locked environment into $(VENV) (first time: several minutes)"
+	@set -e; { $(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) 2>&1; echo "pip=$$?"; } \
+	  | grep -v "is ignored: it is neither a file nor a directory" | tee $(VENV)/install.log | grep -v "^pip=" || true; \
+	  grep -q "^pip=0$$" $(VENV)/install.log
+	@set -e; { $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(if $(wildcard clients/python/pyproject.toml),-e clients/python,) 2>&1; echo "pip=$$?"; } \
+	  | grep -v "is ignored: it is neither a file nor a directory" | tee $(VENV)/install-local.log | grep -v "^pip=" || true; \
+	  grep -q "^pip=0$$" $(VENV)/install-local.log
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -30,6 +30,7 @@ PROTO_ROOT = REPO / "proto"
 CLIENT_ROOT = REPO / "clients" / "python"
 DESCRIPTOR_SET = REPO / "envoy" / "descriptors.binpb"
 VALIDATE_PROTO = "buf/validate/validate.proto"
+ERROR_DETAIL_PROTOS = ("google/rpc/error_details.proto", "google/rpc/status.proto")
 # The protovalidate release whose embedded descriptor we read; a test pins it.
 PROTOVALIDATE_VERSION = "2.1.0"
 
@@ -104,7 +105,10 @@ def generate(out: Path, descriptor_out: Path | None, image_out: Path | None) -> 
         _protoc([*includes, f"--python_out={out}", f"--pyi_out={out}", VALIDATE_PROTO])
         if descriptor_out is not None:
             descriptor_out.parent.mkdir(parents=True, exist_ok=True)
-            _protoc([*includes, "--include_imports", f"--descriptor_set_out={descriptor_out}", *files])
+            # The rich error details too, so Envoy can print them as JSON (convert_grpc_status).
+            _protoc(
+                [*includes, "--include_imports", f"--descriptor_set_out={descriptor_out}", *files, *ERROR_DETAIL_PROTOS]
+            )
         if image_out is not None:
             _protoc(
                 [*includes, "--include_imports", "--include_source_info", f"--descriptor_set_out={image_out}", *files]

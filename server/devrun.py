@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,8 @@ class Platform:
     var: Path
     grpc_port: int = 0
     metrics_port: int = 0
+    edge_port: int = 0
+    edge_admin_port: int = 0
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     @property
@@ -104,6 +108,51 @@ def _start_services(platform: Platform, port: int, metrics_port: int) -> None:
             raise RuntimeError(f"the services did not start; see {platform.var / 'services.log'}")
         time.sleep(0.1)
     platform.grpc_port, platform.metrics_port = (int(x) for x in ready.read_text().split())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_envoy(platform: Platform, port: int, admin_port: int) -> None:
+    """Envoy in front of the services: TLS 1.3 with client certificates, RBAC, JSON transcoding."""
+    from server.edge.model import dev_profile
+    from server.edge.render import to_yaml
+
+    platform.edge_port = port or _free_port()
+    platform.edge_admin_port = admin_port or _free_port()
+    cfg = dev_profile(
+        REPO,
+        certs=platform.certs,
+        backend_ports=platform.grpc_port,
+        listen_port=platform.edge_port,
+        admin_port=platform.edge_admin_port,
+    )
+    config = platform.var / "envoy.yaml"
+    config.write_text(to_yaml(cfg), encoding="utf-8")
+    envoy = Path(sys.executable).parent / "envoy"
+    log = (platform.var / "envoy.log").open("wb")
+    proc = subprocess.Popen(
+        [str(envoy), "-c", str(config), "--use-dynamic-base-id", "--log-level", "warn", "--concurrency", "2"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    platform.processes.append(("envoy", proc))
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"Envoy did not start; see {platform.var / 'envoy.log'}")
+        try:
+            url = f"http://127.0.0.1:{platform.edge_admin_port}/clusters"
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                text = reply.read().decode()
+            if "customer::" in text and "health_flags::healthy" in text:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------------------
@@ -188,7 +237,37 @@ def step_validation(platform: Platform) -> None:
     console.print(Panel(outcome, title="4. A bad request names every bad field (rules live in the .proto)"))
 
 
-STEPS: list[Step] = [step_health, step_mtls, step_policy, step_validation]
+def step_edge(platform: Platform) -> None:
+    import json
+    import ssl
+    import uuid
+
+    import httpx
+    from fintech.risk.v1 import risk_service_pb2, risk_service_pb2_grpc
+
+    context = ssl.create_default_context(cafile=str(platform.certs / "ca.pem"))
+    context.load_cert_chain(
+        str(platform.certs / "clients" / "mobile-backend.pem"),
+        str(platform.certs / "clients" / "mobile-backend-key.pem"),
+    )
+    body = {"requestId": str(uuid.uuid4()), "customerId": "cust-1001", "question": "How long does card delivery take?"}
+    url = f"https://localhost:{platform.edge_port}/v1/customer/conversations:ask"
+    with httpx.Client(verify=context, timeout=30) as client:
+        reply = client.post(url, json=body, headers={"x-fintech-customer-id": "cust-1001"})
+    shown = json.dumps(reply.json(), indent=1)[:900] if reply.content else "(empty body)"
+    lines = [f"POST {url}  (JSON over HTTPS, TLS 1.3, mobile-backend certificate)", f"HTTP {reply.status_code}", shown]
+    with grpc.secure_channel(f"localhost:{platform.edge_port}", platform.credentials("mobile-backend")) as channel:
+        try:
+            risk_service_pb2_grpc.RiskServiceStub(channel).GetModelCard(
+                risk_service_pb2.GetModelCardRequest(), timeout=5
+            )
+            lines.append("gRPC RiskService/GetModelCard through Envoy as mobile-backend: answered (this is a defect)")
+        except grpc.RpcError as error:
+            lines.append(f"gRPC RiskService/GetModelCard through Envoy as mobile-backend: {error.code().name}")
+    console.print(Panel("\n".join(lines), title="5. Through Envoy: JSON transcoding for the mobile backend, gRPC RBAC"))
+
+
+STEPS: list[Step] = [step_health, step_mtls, step_policy, step_validation, step_edge]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var", type=Path, default=REPO / "var", help="state directory")
     parser.add_argument("--port", type=int, default=50051)
     parser.add_argument("--metrics-port", type=int, default=9464)
+    parser.add_argument("--edge-port", type=int, default=8443, help="Envoy's port; 0 picks a free one")
+    parser.add_argument("--edge-admin-port", type=int, default=9901, help="Envoy's admin port (loopback)")
     parser.add_argument("--once", action="store_true", help="exit after the walkthrough (tests)")
     args = parser.parse_args(argv)
     platform = Platform(var=args.var.resolve())
@@ -218,11 +299,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"services listening on localhost:{platform.grpc_port} (mTLS), metrics on :{platform.metrics_port}"
         )
+        with console.status("starting Envoy..."):
+            _start_envoy(platform, args.edge_port, args.edge_admin_port)
+        console.print(f"Envoy listening on localhost:{platform.edge_port} (TLS 1.3, client certificates required)")
         for step in STEPS:
             step(platform)
         console.print(
             Panel(
                 f"gRPC  localhost:{platform.grpc_port}  (client certificates in {platform.certs}/clients)\n"
+                f"edge  https://localhost:{platform.edge_port}  (Envoy: JSON for /v1/customer/*, gRPC for the rest)\n"
                 f"metrics  http://127.0.0.1:{platform.metrics_port}/metrics\n"
                 f"logs  {platform.var}/services.log\n"
                 "Try:  .venv/bin/fintech health --target localhost:" + str(platform.grpc_port),

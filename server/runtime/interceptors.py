@@ -406,6 +406,10 @@ class AuthInterceptor(ChainInterceptor):
                 Unauthenticated("the client certificate has no identity in this trust domain", reason="NO_IDENTITY")
             )
         caller = Caller(peer=peer, peer_role=peer_role, role=peer_role, principal=peer)
+        if self._policy.is_public(method):
+            # Health and reflection: any authenticated peer in its own name (Envoy's health checks too).
+            identity.set_caller(caller)
+            return caller
         metadata = metadata_var.get()
         # Forwarded identity is honoured only from the two trusted forwarders; ignored from anyone else.
         if peer == self._envoy:

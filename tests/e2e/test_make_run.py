@@ -13,7 +13,22 @@ REPO = Path(__file__).resolve().parents[2]
 def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}", "COLUMNS": "120"}
     result = subprocess.run(
-        [sys.executable, "-m", "server.devrun", "--var", str(tmp_path), "--port", "0", "--metrics-port", "0", "--once"],
+        [
+            sys.executable,
+            "-m",
+            "server.devrun",
+            "--var",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--metrics-port",
+            "0",
+            "--edge-port",
+            "0",
+            "--edge-admin-port",
+            "0",
+            "--once",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -27,7 +42,8 @@ def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -
     assert "refused: UNAVAILABLE" in out
     assert "PERMISSION_DENIED" in out and "ROLE_NOT_ALLOWED" in out
     assert "applicant.credit_score" in out
-    assert "stopped services" in out
+    assert "gRPC RiskService/GetModelCard through Envoy as mobile-backend: PERMISSION_DENIED" in out
+    assert "stopped services" in out and "stopped envoy" in out
     # Nothing it started is left running.
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(tmp_path / "dev.toml") not in ps
