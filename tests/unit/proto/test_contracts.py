@@ -23,6 +23,8 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
     stale = [name for name, content in fresh.items() if checked_in[name] != content]
     assert not stale, f"stale generated files (run `make proto`): {stale[:5]}"
     assert descriptor.read_bytes() == (REPO / "envoy" / "descriptors.binpb").read_bytes(), "stale Envoy descriptor set"
+    chart_copy = REPO / "helm" / "fintech-platform" / "files" / "descriptors.binpb"
+    assert descriptor.read_bytes() == chart_copy.read_bytes(), "stale descriptor set in the chart: run `make proto`"
 
 
 def test_protovalidate_version_and_embedded_descriptor_are_pinned() -> None:
