@@ -117,6 +117,42 @@ def health_check(
         raise typer.Exit(code=1)
 
 
+ops_app = typer.Typer(no_args_is_help=True, help="Operations: platform status and daily figures (sre).")
+app.add_typer(ops_app, name="ops")
+
+
+@ops_app.command("status")
+def ops_status(
+    target: Annotated[str, typer.Option("--target", help="HOST:PORT of a server or of Envoy.")] = "localhost:50051",
+    certs: Annotated[Path, typer.Option("--certs", help="PKI directory (fintech certs init).")] = Path("var/certs"),
+    role: Annotated[str, typer.Option("--role", help="Whose certificate to present.")] = "sre",
+) -> None:
+    """Each service's health and the inference pool's endpoints."""
+    from fintech.client import OperationsServiceSyncClient
+    from fintech.common.v1 import common_pb2
+    from fintech.operations.v1 import operations_service_pb2 as ops
+    from rich.table import Table
+
+    from server.cli_client import Connection, reported_errors
+
+    with reported_errors(), Connection(target, certs, role).channel() as channel:
+        status = OperationsServiceSyncClient(channel).get_platform_status(request=ops.GetPlatformStatusRequest())
+    services = Table("service", "state", "detail", title="services")
+    for svc in status.services:
+        services.add_row(svc.service, common_pb2.ServingState.Name(svc.state), svc.detail)
+    endpoints = Table("endpoint", "group", "state", "outstanding", "limit", "ejections", title="inference pool")
+    for ep in status.endpoints:
+        endpoints.add_row(
+            ep.endpoint_id,
+            ep.model_group,
+            ops.EndpointState.Name(ep.state),
+            str(ep.outstanding_requests),
+            str(ep.concurrency_limit),
+            str(ep.ejections),
+        )
+    Console().print(services, endpoints)
+
+
 def _load(config: Path | None, loader):  # type: ignore[no-untyped-def]
     try:
         return loader(config)
