@@ -49,11 +49,24 @@ def certs_revoke(
 
 
 @config_app.command("reference")
-def config_reference() -> None:
+def config_reference(
+    update: Annotated[
+        Path | None, typer.Option("--update", help="Rewrite the reference section of this Markdown file.")
+    ] = None,
+) -> None:
     """Print every setting with its environment variable, default and meaning (Markdown)."""
     from server.runtime.config import reference_markdown
 
-    typer.echo(reference_markdown())
+    table = reference_markdown()
+    if update is None:
+        typer.echo(table)
+        return
+    start, end = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+    text = update.read_text(encoding="utf-8")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    update.write_text(f"{head}{start}\n{table}\n{end}{tail}", encoding="utf-8")
+    typer.echo(f"updated {update}")
 
 
 @config_app.command("check")

@@ -10,6 +10,7 @@ then stops every process it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,45 @@ class Platform:
             console.print(f"stopped {name}")
 
 
-def _config(var: Path, port: int, metrics_port: int) -> Path:
+def _start_llms(platform: Platform) -> list[str]:
+    """The development LLM (llama.cpp serving Gemma 3 270M): one server per model group, primary and fallback.
+
+    A base model: its chat text is junk, its grammar-constrained JSON parses. It exercises the real path
+    (HTTP, streaming, schemas, failover, metrics); the services must behave correctly when its output
+    fails validation. Production points the same pool at vLLM serving DeepSeek (docs/inference.md).
+    """
+    urls = []
+    pending = []
+    for name in ("primary", "fallback"):
+        port = _free_port()
+        log = (platform.var / f"llm-{name}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "inference.devserver", "--port", str(port), "--threads", "1", "--parallel", "2"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        platform.processes.append((f"llm-{name}", proc))
+        pending.append((name, proc))
+        urls.append(f"http://127.0.0.1:{port}/v1")
+    for name, proc in pending:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"the development LLM ({name}) did not start; see {platform.var}/llm-{name}.log")
+    return urls
+
+
+def _config(var: Path, port: int, metrics_port: int, llm_urls: list[str]) -> Path:
+    groups = "".join(
+        f"""
+[[inference.groups]]
+name = "dev-{name}"
+model = "gemma3-270m"
+endpoints = [{{url = "{url}", max_concurrency = 2}}]
+"""
+        for name, url in zip(("primary", "fallback"), llm_urls, strict=True)
+    )
     path = var / "dev.toml"
     path.write_text(
         f"""# Written by `make run`; embedded defaults for one laptop.
@@ -82,14 +121,16 @@ ca_file = "certs/ca.pem"
 cert_file = "certs/server.pem"
 key_file = "certs/server-key.pem"
 crl_file = "certs/crl.pem"
-""",
+[inference]
+request_timeout_seconds = 60
+{groups}""",
         encoding="utf-8",
     )
     return path
 
 
-def _start_services(platform: Platform, port: int, metrics_port: int) -> None:
-    config = _config(platform.var, port, metrics_port)
+def _start_services(platform: Platform, port: int, metrics_port: int, llm_urls: list[str]) -> None:
+    config = _config(platform.var, port, metrics_port, llm_urls)
     ready = platform.var / "services.ready"
     ready.unlink(missing_ok=True)
     log = (platform.var / "services.log").open("wb")
@@ -267,7 +308,70 @@ def step_edge(platform: Platform) -> None:
     console.print(Panel("\n".join(lines), title="5. Through Envoy: JSON transcoding for the mobile backend, gRPC RBAC"))
 
 
-STEPS: list[Step] = [step_health, step_mtls, step_policy, step_validation, step_edge]
+def step_platform_status(platform: Platform) -> None:
+    from fintech.client import OperationsServiceSyncClient, secure_channel_sync
+    from fintech.common.v1 import common_pb2
+    from fintech.operations.v1 import operations_service_pb2 as ops
+
+    with _sdk_channel(platform, "sre", secure_channel_sync) as channel:
+        status = OperationsServiceSyncClient(channel).get_platform_status(request=ops.GetPlatformStatusRequest())
+    table = Table("endpoint", "group", "state", "outstanding/limit", "requests", "errors")
+    for ep in status.endpoints:
+        table.add_row(
+            ep.endpoint_id,
+            ep.model_group,
+            ops.EndpointState.Name(ep.state).removeprefix("ENDPOINT_STATE_"),
+            f"{ep.outstanding_requests}/{ep.concurrency_limit}",
+            str(ep.requests_total),
+            str(ep.errors_total),
+        )
+    serving = sum(1 for s in status.services if s.state == common_pb2.SERVING_STATE_SERVING)
+    console.print(
+        Panel(table, title=f"6. OperationsService: {serving} services serving; the inference pool (fintech ops status)")
+    )
+
+
+def step_drill(platform: Platform) -> None:
+    from fintech.client import OperationsServiceSyncClient, secure_channel_sync
+    from fintech.operations.v1 import operations_service_pb2 as ops
+
+    with _sdk_channel(platform, "sre", secure_channel_sync) as channel:
+        report = OperationsServiceSyncClient(channel).run_inference_drill(
+            request=ops.RunInferenceDrillRequest(outage_seconds=4, requests_per_second=2), timeout=120
+        )
+    lines = [
+        f"requests sent {report.requests_sent}, failed {report.requests_failed}",
+        *(f"  {p.name}: failed {p.requests_failed}" for p in report.phases),
+        f"switch-over {report.switch_over_duration.ToTimedelta().total_seconds():.3f} s, "
+        f"switch-back {report.switch_back_duration.ToTimedelta().total_seconds():.3f} s",
+        "served during the outage by: " + ", ".join(g.reason for g in report.phases[1].served_by_group),
+    ]
+    console.print(Panel("\n".join(lines), title="7. The switching drill: primary model group out under load, and back"))
+
+
+@contextlib.contextmanager
+def _sdk_channel(platform: Platform, role: str, opener: Callable[..., grpc.Channel]) -> Iterator[grpc.Channel]:
+    channel = opener(
+        f"localhost:{platform.grpc_port}",
+        ca_file=platform.certs / "ca.pem",
+        cert_file=platform.certs / "clients" / f"{role}.pem",
+        key_file=platform.certs / "clients" / f"{role}-key.pem",
+    )
+    try:
+        yield channel
+    finally:
+        channel.close()
+
+
+STEPS: list[Step] = [
+    step_health,
+    step_mtls,
+    step_policy,
+    step_validation,
+    step_edge,
+    step_platform_status,
+    step_drill,
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,8 +398,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        with console.status("starting the development LLM (llama.cpp, Gemma 3 270M), primary and fallback..."):
+            llm_urls = _start_llms(platform)
+        console.print(f"development LLM serving at {', '.join(llm_urls)}")
         with console.status("starting the services..."):
-            _start_services(platform, args.port, args.metrics_port)
+            _start_services(platform, args.port, args.metrics_port, llm_urls)
         console.print(
             f"services listening on localhost:{platform.grpc_port} (mTLS), metrics on :{platform.metrics_port}"
         )

@@ -87,6 +87,24 @@ def build_interceptors(
     ]
 
 
+class HealthBoard:
+    """The serving state of every service in this process: ``grpc.health.v1`` plus why, for OperationsService."""
+
+    def __init__(self, servicer: health.aio.HealthServicer) -> None:
+        self.servicer = servicer
+        self._states: dict[str, tuple[bool, str]] = {}
+
+    async def set(self, service: str, serving: bool, detail: str = "") -> None:
+        """Record and publish one service's state."""
+        self._states[service] = (serving, detail)
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.servicer.set(service, status)
+
+    def states(self) -> dict[str, tuple[bool, str]]:
+        """Service name → (serving, detail)."""
+        return dict(self._states)
+
+
 @dataclass
 class RunningServer:
     """A started server and what it needs for shutdown."""
@@ -95,6 +113,7 @@ class RunningServer:
     port: int
     metrics_port: int
     health: health.aio.HealthServicer
+    board: HealthBoard
     bindings: list[ServiceBinding]
     context: AppContext
     credentials: ReloadingServerCredentials
@@ -135,8 +154,7 @@ async def _watch_readiness(running: RunningServer, interval: float = 5.0) -> Non
                 problem = await binding.readiness()
             except Exception as exc:  # a probe that raises is a failing dependency
                 problem = f"readiness probe failed: {type(exc).__name__}"
-            status = health_pb2.HealthCheckResponse.NOT_SERVING if problem else health_pb2.HealthCheckResponse.SERVING
-            await running.health.set(binding.full_name, status)
+            await running.board.set(binding.full_name, problem is None, problem or "")
         await running.context.clock.sleep(interval)
 
 
@@ -166,15 +184,18 @@ async def start_server(
         options=server_options(settings),
         maximum_concurrent_rpcs=None,
     )
+    health_servicer = health.aio.HealthServicer()
+    board = HealthBoard(health_servicer)
+    # OperationsService reports the health of the services hosted beside it.
+    ctx.resources["health"] = board
     bindings = [await build_service(SERVICES[name], ctx) for name in settings.server.services]
     bindings += list(extra_bindings)
     for binding in bindings:
         binding.add_to_server(binding.servicer, server)
 
-    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for binding in bindings:
-        await health_servicer.set(binding.full_name, health_pb2.HealthCheckResponse.SERVING)
+        await board.set(binding.full_name, True)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         [b.full_name for b in bindings] + [HEALTH_SERVICE, reflection.SERVICE_NAME], server
@@ -186,7 +207,7 @@ async def start_server(
         raise OSError(f"cannot listen on {settings.server.host}:{settings.server.port}")
     metrics_port = metrics.serve(settings.server.metrics_host, settings.server.metrics_port)
     await server.start()
-    running = RunningServer(server, port, metrics_port, health_servicer, bindings, ctx, credentials)
+    running = RunningServer(server, port, metrics_port, health_servicer, board, bindings, ctx, credentials)
     if any(b.readiness for b in bindings):
         running._readiness_task = asyncio.create_task(_watch_readiness(running))
     log.info(

@@ -17,17 +17,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from inference.settings import InferenceSettings
+from server.runtime.section import Section
 
 ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations")
 ENV_PREFIX = "FINTECH_"
-
-
-class Section(BaseModel):
-    """Base of every configuration section: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class ServerSettings(Section):
@@ -126,6 +123,8 @@ class Settings(BaseSettings):
     """OpenTelemetry."""
     logging: LoggingSettings = LoggingSettings()
     """Logging."""
+    inference: InferenceSettings = InferenceSettings()
+    """The LLM inference pool: model groups, endpoints, TLS, token budgets (docs/inference.md)."""
 
 
 def _resolve_paths(data: dict[str, Any], base: Path, model: type[BaseModel]) -> dict[str, Any]:

@@ -133,3 +133,45 @@ class Unimplemented(DomainError):
     """The RPC exists in the contract but is not implemented yet."""
 
     code = ErrorCode.UNIMPLEMENTED
+
+
+_BY_CODE: dict[ErrorCode, type[DomainError]] = {
+    ErrorCode.INVALID_ARGUMENT: InvalidArgument,
+    ErrorCode.NOT_FOUND: NotFound,
+    ErrorCode.ALREADY_EXISTS: AlreadyExists,
+    ErrorCode.FAILED_PRECONDITION: FailedPrecondition,
+    ErrorCode.PERMISSION_DENIED: PermissionDenied,
+    ErrorCode.UNAUTHENTICATED: Unauthenticated,
+    ErrorCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    ErrorCode.ABORTED: Aborted,
+    ErrorCode.UNAVAILABLE: Unavailable,
+    ErrorCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    ErrorCode.UNIMPLEMENTED: Unimplemented,
+}
+
+
+def from_component_error(exc: BaseException) -> DomainError | None:
+    """The domain error for a typed error of a gRPC-agnostic component, or None.
+
+    ``inference`` and ``retrieval`` know nothing about gRPC or this module; their errors carry
+    ``status_code`` (an :class:`ErrorCode` name), ``reason``, ``domain`` and optionally
+    ``metadata`` and ``retry_after_seconds``. This maps them without special cases per type.
+    """
+    code_name = getattr(exc, "status_code", None)
+    if not isinstance(code_name, str) or code_name not in ErrorCode.__members__:
+        return None
+    cls = _BY_CODE.get(ErrorCode[code_name])
+    message = str(getattr(exc, "message", "") or exc)
+    reason = str(getattr(exc, "reason", "UNSPECIFIED"))
+    domain = str(getattr(exc, "domain", "fintech"))
+    metadata = {str(k): str(v) for k, v in dict(getattr(exc, "metadata", {}) or {}).items()}
+    if cls is None:
+        return _InternalComponentError(message, reason=reason, domain=domain, metadata=metadata)
+    if cls is ResourceExhausted:
+        retry = float(getattr(exc, "retry_after_seconds", 0.0) or 0.0)
+        return ResourceExhausted(message, reason=reason, domain=domain, metadata=metadata, retry_after_seconds=retry)
+    return cls(message, reason=reason, domain=domain, metadata=metadata)
+
+
+class _InternalComponentError(DomainError):
+    code = ErrorCode.INTERNAL

@@ -38,6 +38,7 @@ from server.runtime.errors import (
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    from_component_error,
 )
 from server.runtime.identity import Caller
 from server.runtime.observability import RpcMetrics, request_id_var
@@ -114,7 +115,7 @@ def call_code(context: grpc.aio.ServicerContext) -> str:
 # The wrapping machinery.
 
 
-class ChainInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ChainInterceptor(grpc.aio.ServerInterceptor):
     """Base class: implement ``unary`` and ``stream``; wrapping and caching are done here."""
 
     def __init__(self) -> None:
@@ -546,6 +547,9 @@ class ErrorMappingInterceptor(ChainInterceptor):
     async def _map(self, context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
         if isinstance(exc, DomainError):
             await abort_with(context, exc)
+        component = from_component_error(exc)
+        if component is not None:
+            await abort_with(context, component)
         if isinstance(exc, NotImplementedError):
             await abort_with(
                 context,

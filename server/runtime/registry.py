@@ -64,6 +64,7 @@ SERVICES: dict[str, ServiceEntry] = {
         operations_service_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name,
         operations_service_pb2_grpc.OperationsServiceServicer,
         operations_service_pb2_grpc.add_OperationsServiceServicer_to_server,
+        builder="server.operations.service:build",
     ),
 }
 

@@ -43,7 +43,9 @@ def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -
     assert "PERMISSION_DENIED" in out and "ROLE_NOT_ALLOWED" in out
     assert "applicant.credit_score" in out
     assert "gRPC RiskService/GetModelCard through Envoy as mobile-backend: PERMISSION_DENIED" in out
-    assert "stopped services" in out and "stopped envoy" in out
+    assert "dev-primary" in out and "dev-fallback" in out and "HEALTHY" in out
+    assert ", failed 0" in out  # the switching drill lost no request
+    assert "stopped services" in out and "stopped envoy" in out and "stopped llm-primary" in out
     # Nothing it started is left running.
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(tmp_path / "dev.toml") not in ps

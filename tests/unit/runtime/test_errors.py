@@ -47,3 +47,17 @@ def test_resource_exhausted_carries_retry_delay() -> None:
     retry = error_details_pb2.RetryInfo()
     assert status_for(error).details[1].Unpack(retry)
     assert retry.retry_delay.seconds == 12 and retry.retry_delay.nanos == 500_000_000
+
+
+def test_component_errors_map_by_their_status_code() -> None:
+    from inference.errors import InferenceUnavailable, TokenBudgetExceeded
+
+    from server.runtime.errors import from_component_error
+
+    unavailable = from_component_error(InferenceUnavailable("no endpoint could serve"))
+    assert unavailable is not None and unavailable.code == errors.ErrorCode.UNAVAILABLE
+    assert unavailable.reason == "LLM_UNAVAILABLE" and unavailable.domain == "inference.fintech"
+    budget = TokenBudgetExceeded("over budget", retry_after_seconds=7.5, scope="caller")
+    mapped = from_component_error(budget)
+    assert isinstance(mapped, errors.ResourceExhausted) and mapped.retry_after_seconds == 7.5
+    assert from_component_error(ValueError("not ours")) is None

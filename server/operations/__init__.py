@@ -1,0 +1,1 @@
+"""OperationsService: what SREs and the console see of the platform (health, the inference pool, figures, drills)."""
