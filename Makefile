@@ -10,12 +10,14 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help venv run test bench lint proto lock breaking sbom clean
+.PHONY: help venv run test bench eval train lint proto lock breaking sbom clean
 
 help:
 	@echo "make run    - set up and start the whole platform, then walk through it (Ctrl-C stops it)"
 	@echo "make test   - set up and run the test suite"
 	@echo "make bench  - run every benchmark (bench/results/*.json)"
+	@echo "make eval   - measure decision quality (eval/results/*.json)"
+	@echo "make train  - retrain the committed model artefacts (within the tolerance the tests state)"
 	@echo "make lint   - ruff, mypy, buf lint/breaking, and an SBOM (build/sbom.json)"
 	@echo "make proto  - regenerate the Python code and descriptor set from proto/"
 	@echo "make lock   - re-resolve requirements.in into requirements.lock (hashes)"
@@ -50,6 +52,12 @@ test: venv
 
 bench: venv
 	@set -e; for b in bench/*.py; do case $$b in */_*) continue;; esac; echo "== $$b"; $(PY) $$b; done
+
+eval: venv
+	@set -e; for e in eval/*.py; do case $$e in */_*) continue;; esac; echo "== $$e"; $(PY) $$e; done
+
+train: venv
+	$(PY) -m server.risk.train
 
 lint: venv
 	$(PY) -m ruff check server inference retrieval clients/python/fintech/client tests bench eval proto

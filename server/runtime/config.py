@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inference.settings import InferenceSettings
+from server.risk.settings import RiskSettings
 from server.runtime.section import Section
 
 ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations")
@@ -125,6 +126,8 @@ class Settings(BaseSettings):
     """Logging."""
     inference: InferenceSettings = InferenceSettings()
     """The LLM inference pool: model groups, endpoints, TLS, token budgets (docs/inference.md)."""
+    risk: RiskSettings = RiskSettings()
+    """RiskService: scorecard artefact, policy rules, drift window (docs/risk.md)."""
 
 
 def _resolve_paths(data: dict[str, Any], base: Path, model: type[BaseModel]) -> dict[str, Any]:
