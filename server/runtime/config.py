@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inference.settings import InferenceSettings
+from server.compliance.settings import ComplianceSettings
 from server.risk.settings import RiskSettings
 from server.runtime.section import Section
 
@@ -128,6 +129,8 @@ class Settings(BaseSettings):
     """The LLM inference pool: model groups, endpoints, TLS, token budgets (docs/inference.md)."""
     risk: RiskSettings = RiskSettings()
     """RiskService: scorecard artefact, policy rules, drift window (docs/risk.md)."""
+    compliance: ComplianceSettings = ComplianceSettings()
+    """ComplianceService: regulation analysis and contract review (docs/compliance.md)."""
 
 
 def _resolve_paths(data: dict[str, Any], base: Path, model: type[BaseModel]) -> dict[str, Any]:

@@ -1,0 +1,238 @@
+"""Evaluation of the compliance engines on the labelled corpus; writes eval/results/compliance.json.
+
+- Contract review: finding precision and recall per (contract, check id), overall, on
+  the standard wording, on the reworded contracts (synonyms, passive voice, split
+  clauses) and separately on the held-out rewording (``alt_b``, never used to tune
+  the lexicon).
+- Regulations: obligation extraction (modality; modality and subject), absolute
+  dates, relative periods and recurring deadlines against hand labels.
+- Version comparison: clause changes, obligation strictness and timeline changes.
+
+Run: ``python eval/compliance.py`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "clients" / "python")]
+
+from server.compliance.analysis import analyze_regulation  # noqa: E402
+from server.compliance.comparison import compare_versions  # noqa: E402
+from server.compliance.domain import ContractType, DocumentFormat  # noqa: E402
+from server.compliance.impact import load_taxonomy  # noqa: E402
+from server.compliance.parsing import parse_document  # noqa: E402
+from server.compliance.playbooks import PlaybookRegistry  # noqa: E402
+from server.compliance.review import ContractReviewer  # noqa: E402
+from server.compliance.text import lemmas_of  # noqa: E402
+
+CORPUS = REPO / "server" / "compliance" / "corpus"
+FORMATS = {
+    ".txt": DocumentFormat.PLAIN_TEXT,
+    ".md": DocumentFormat.MARKDOWN,
+    ".pdf": DocumentFormat.PDF,
+    ".docx": DocumentFormat.DOCX,
+}
+# Copies of labelled regulations in other formats: evaluated against the original's labels.
+REGULATION_COPIES = {
+    "outsourcing_rule.pdf": "outsourcing_rule.txt",
+    "wealth_management_sales.docx": "wealth_management_sales.md",
+}
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def evaluate_contracts() -> dict[str, Any]:
+    labels = json.loads((CORPUS / "labels" / "contracts.json").read_text())
+    reviewer = ContractReviewer(PlaybookRegistry.load())
+    buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_check: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    errors: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for name, label in sorted(labels.items()):
+        path = CORPUS / "contracts" / name
+        document = parse_document(path.read_bytes(), FORMATS[path.suffix])
+        review = reviewer.review(name, document, contract_type=ContractType(label["contract_type"]))
+        found = {f.check_id for f in review.findings}
+        expected = set(label["expected"])
+        tp, fp, fn = len(found & expected), len(found - expected), len(expected - found)
+        subsets = ["overall", "reworded" if label["reworded"] else "standard_wording"]
+        subsets.append(f"style_{label['style']}")
+        subsets.append(f"format_{path.suffix[1:]}")
+        for subset in subsets:
+            for i, value in enumerate((tp, fp, fn)):
+                buckets[subset][i] += value
+        for check in found | expected:
+            per_check[check][0] += check in found and check in expected
+            per_check[check][1] += check in found and check not in expected
+            per_check[check][2] += check in expected and check not in found
+        if fp or fn:
+            errors.append(
+                {
+                    "contract": name,
+                    "style": label["style"],
+                    "false_positives": sorted(found - expected),
+                    "false_negatives": sorted(expected - found),
+                }
+            )
+    elapsed = time.perf_counter() - started
+    return {
+        "contracts": len(labels),
+        "reworded_contracts": sum(1 for label in labels.values() if label["reworded"]),
+        "held_out_contracts": sum(1 for label in labels.values() if label["held_out"]),
+        "findings": {subset: _prf(*values) for subset, values in sorted(buckets.items())},
+        "per_check": {check: _prf(*values) for check, values in sorted(per_check.items())},
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+    }
+
+
+def _subject_matches(label: str, extracted: str) -> bool:
+    wanted = set(lemmas_of(label)) - {"the", "a", "an", "any", "each"}
+    return wanted <= set(lemmas_of(extracted))
+
+
+def evaluate_regulations() -> dict[str, Any]:
+    labels = json.loads((CORPUS / "labels" / "regulations.json").read_text())
+    taxonomy = load_taxonomy()
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_document: dict[str, Any] = {}
+    names = [n for n in labels if not n.startswith("_")] + list(REGULATION_COPIES)
+    for name in names:
+        label = labels[REGULATION_COPIES.get(name, name)]
+        path = CORPUS / "regulations" / name
+        analysis = analyze_regulation(name, parse_document(path.read_bytes(), FORMATS[path.suffix]), taxonomy)
+        counts: dict[str, list[int]] = {}
+        # Obligations: matched by clause and modality (and subject for the stricter measure), one to one.
+        for measure in ("modality", "modality_and_subject"):
+            pool = list(analysis.obligations)
+            tp = 0
+            for clause_id, modality, subject in label["obligations"]:
+                hit = next(
+                    (
+                        o
+                        for o in pool
+                        if o.clause_id == clause_id
+                        and o.modality.value == modality
+                        and (measure == "modality" or _subject_matches(subject, o.subject))
+                    ),
+                    None,
+                )
+                if hit is not None:
+                    pool.remove(hit)
+                    tp += 1
+            counts[f"obligations_{measure}"] = [tp, len(analysis.obligations) - tp, len(label["obligations"]) - tp]
+        dated = {(e.clause_id, e.event_type.value, e.date.isoformat()) for e in analysis.timeline if e.date}
+        wanted = {tuple(x) for x in label["dates"]}
+        counts["dates"] = [len(dated & wanted), len(dated - wanted), len(wanted - dated)]
+        periods = {
+            (e.clause_id, e.period.amount, e.period.unit)
+            for e in analysis.timeline
+            if e.period and e.event_type.value != "recurring_deadline"
+        }
+        wanted_periods = {tuple(x) for x in label["periods"]}
+        counts["periods"] = [
+            len(periods & wanted_periods),
+            len(periods - wanted_periods),
+            len(wanted_periods - periods),
+        ]
+        recurring = {e.clause_id for e in analysis.timeline if e.event_type.value == "recurring_deadline"}
+        wanted_recurring = set(label["recurring"])
+        counts["recurring"] = [
+            len(recurring & wanted_recurring),
+            len(recurring - wanted_recurring),
+            len(wanted_recurring - recurring),
+        ]
+        for key, values in counts.items():
+            for i, value in enumerate(values):
+                totals[key][i] += value
+        per_document[name] = {key: _prf(*values) for key, values in counts.items()}
+    return {
+        "documents": len(names),
+        "labelled_obligations": sum(len(labels[REGULATION_COPIES.get(n, n)]["obligations"]) for n in names),
+        "labelled_dates": sum(len(labels[REGULATION_COPIES.get(n, n)]["dates"]) for n in names),
+        "overall": {key: _prf(*values) for key, values in sorted(totals.items())},
+        "per_document": per_document,
+    }
+
+
+def evaluate_comparisons() -> dict[str, Any]:
+    labels = json.loads((CORPUS / "labels" / "comparisons.json").read_text())
+    result: dict[str, Any] = {}
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for name, label in labels.items():
+        if name.startswith("_"):
+            continue
+        old_path, new_path = CORPUS / "regulations" / label["old"], CORPUS / "regulations" / label["new"]
+        comparison = compare_versions(
+            parse_document(old_path.read_bytes(), FORMATS[old_path.suffix]),
+            parse_document(new_path.read_bytes(), FORMATS[new_path.suffix]),
+        )
+        got_clauses = {(c.change_type.value, c.old_clause_id, c.new_clause_id) for c in comparison.clause_changes}
+        got_obligations = {
+            (
+                c.strictness.value,
+                c.old_obligation.clause_id if c.old_obligation else "",
+                c.new_obligation.clause_id if c.new_obligation else "",
+            )
+            for c in comparison.obligation_changes
+        }
+        got_timeline = {
+            (c.old_event.clause_id if c.old_event else "", c.new_event.clause_id if c.new_event else "")
+            for c in comparison.timeline_changes
+        }
+        counts = {}
+        for key, got, want in (
+            ("clause_changes", got_clauses, {tuple(x) for x in label["clause_changes"]}),
+            ("obligation_changes", got_obligations, {tuple(x) for x in label["obligation_changes"]}),
+            ("timeline_changes", got_timeline, {tuple(x) for x in label["timeline_changes"]}),
+        ):
+            counts[key] = [len(got & want), len(got - want), len(want - got)]
+            for i, value in enumerate(counts[key]):
+                totals[key][i] += value
+        result[name] = {key: _prf(*values) for key, values in counts.items()}
+    result["overall"] = {key: _prf(*values) for key, values in totals.items()}
+    return result
+
+
+def main() -> None:
+    """Run every evaluation and write the results file."""
+    report = {
+        "contract_review": evaluate_contracts(),
+        "regulation_extraction": evaluate_regulations(),
+        "version_comparison": evaluate_comparisons(),
+    }
+    out = REPO / "eval" / "results" / "compliance.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    findings = report["contract_review"]["findings"]
+    for subset in ("overall", "standard_wording", "reworded", "style_alt_a", "style_alt_b"):
+        if subset in findings:
+            print(f"findings {subset:17s} P={findings[subset]['precision']:.3f} R={findings[subset]['recall']:.3f}")
+    for key, value in report["regulation_extraction"]["overall"].items():
+        print(f"regulations {key:30s} P={value['precision']:.3f} R={value['recall']:.3f}")
+    for key, value in report["version_comparison"]["overall"].items():
+        print(f"comparison {key:20s} P={value['precision']:.3f} R={value['recall']:.3f}")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

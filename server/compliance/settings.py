@@ -1,0 +1,38 @@
+"""Configuration of the compliance service: ``ComplianceSettings`` (the ``compliance`` section)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from server.runtime.section import Section
+
+_HERE = Path(__file__).resolve().parent
+
+
+class ComplianceSettings(Section):
+    """Settings of regulation analysis and contract review."""
+
+    playbook_dir: Path = _HERE / "playbooks"
+    """Directory of the playbook TOML files and the shared ``lexicon.toml``."""
+    taxonomy_file: Path = _HERE / "taxonomy.toml"
+    """Process taxonomy that regulation impact is mapped to."""
+    max_document_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    """Largest document accepted (the contract allows 32 MiB)."""
+    max_document_words: int = Field(250_000, ge=1000)
+    """Documents with more words are refused (bounds CPU and memory per request)."""
+    summary_token_budget: int = Field(1500, ge=64)
+    """Largest map chunk sent to the LLM, in estimated tokens."""
+    summary_fan_in: int = Field(8, ge=2)
+    """Map outputs combined per reduce step."""
+    summary_concurrency: int = Field(4, ge=1)
+    """LLM calls in flight per analysis (map steps)."""
+    impact_min_score: float = Field(0.15, ge=0.0, le=1.0)
+    """Process impacts scoring below this are left out."""
+    impact_embedding_weight: float = Field(0.4, ge=0.0, le=1.0)
+    """Share of the embedding score in the impact score when an embedder is wired."""
+    bulk_review_workers: int = Field(2, ge=1)
+    """Worker threads for CPU-bound contract review in ``ReviewContracts``."""
+    bulk_review_queue: int = Field(64, ge=1)
+    """Items buffered per bulk-review stream before the reader waits (back-pressure)."""
