@@ -130,6 +130,42 @@ def health_check(
         raise typer.Exit(code=1)
 
 
+def _mount_domain_commands() -> None:
+    from server.audit.cli import app as audit_app
+    from server.crypto.cli import app as keys_app
+    from server.storage.cli import app as db_app
+
+    app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(keys_app, name="keys")
+
+
+_mount_domain_commands()
+
+eval_app = typer.Typer(no_args_is_help=True, help="Score the shipped engines on data (no retraining).")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("aml")
+def eval_aml(
+    data: Annotated[Path, typer.Option("--data", help="An AMLSim archive (.tgz).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the figures (JSON).")],
+) -> None:
+    """Screen an AMLSim archive from scratch with the shipped rules; labels are read only to score."""
+    from server.aml.evaluation import evaluate_archive
+
+    if not data.exists():
+        console.print(f"[red]no such archive:[/red] {data}")
+        raise typer.Exit(code=2)
+    with console.status(f"screening {data.name}..."):
+        figures = evaluate_archive(data, out)
+    level = figures["account_level"]
+    typer.echo(
+        f"{figures['archive']}: precision {level['precision']:.3f} recall {level['recall']:.3f} "
+        f"F1 {level['f1']:.3f}; {figures['alerts_per_1000_accounts']} alerts per 1,000 accounts; "
+        f"{figures['seconds']['total']} s; written to {out}"
+    )
+
 ops_app = typer.Typer(no_args_is_help=True, help="Operations: platform status and daily figures (sre).")
 app.add_typer(ops_app, name="ops")
 

@@ -21,11 +21,15 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inference.settings import InferenceSettings
+from server.aml.settings import AmlSettings
+from server.audit.settings import AuditSettings
 from server.compliance.settings import ComplianceSettings
+from server.crypto.settings import CryptoSettings
 from server.risk.settings import RiskSettings
 from server.runtime.section import Section
+from server.storage.settings import DatabaseSettings
 
-ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations")
+ALL_SERVICES = ("customer", "risk", "aml", "compliance", "operations", "audit")
 ENV_PREFIX = "FINTECH_"
 
 
@@ -125,10 +129,18 @@ class Settings(BaseSettings):
     """OpenTelemetry."""
     logging: LoggingSettings = LoggingSettings()
     """Logging."""
+    database: DatabaseSettings = DatabaseSettings()
+    """The platform database: SQLite (WAL) under data_dir by default, PostgreSQL by URL (docs/audit.md)."""
+    crypto: CryptoSettings = CryptoSettings()
+    """Envelope encryption: master-key and blind-index key files (never key values)."""
+    audit: AuditSettings = AuditSettings()
+    """The audit trail: checkpoint signing key, export file, interval (docs/audit.md)."""
     inference: InferenceSettings = InferenceSettings()
     """The LLM inference pool: model groups, endpoints, TLS, token budgets (docs/inference.md)."""
     risk: RiskSettings = RiskSettings()
     """RiskService: scorecard artefact, policy rules, drift window (docs/risk.md)."""
+    aml: AmlSettings = AmlSettings()
+    """AMLService: rule set, stream batching, investigation bounds (docs/aml.md)."""
     compliance: ComplianceSettings = ComplianceSettings()
     """ComplianceService: regulation analysis and contract review (docs/compliance.md)."""
 

@@ -1,0 +1,284 @@
+"""Protobuf <-> domain mapping for AML: the servicer's only translation layer.
+
+The engines work on columnar frames (:data:`server.aml.screening.TRANSACTION_SCHEMA`) and plain
+dataclasses; this module turns ``fintech.aml.v1`` messages into those and back. Money is never a
+float: ``units`` + ``nanos`` become integer minor units with the currency's digits from the rule
+set; an amount finer than the currency's minor unit is rejected, naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+from fintech.aml.v1 import aml_service_pb2 as pb
+from fintech.common.v1 import common_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from server.aml.network import InvestigationRequest, NetworkInvestigation
+from server.aml.rules import RuleSet
+from server.aml.screening import TRANSACTION_SCHEMA, ScreeningResult
+from server.runtime.errors import FieldViolation, InvalidArgument
+
+DOMAIN = "aml.fintech"
+
+
+def money_to_minor(money: common_pb2.Money, digits: int, field: str) -> int:
+    """``Money`` to integer minor units.
+
+    Raises:
+        InvalidArgument: nanos finer than the currency's minor unit (naming ``field``).
+    """
+    step = 10 ** (9 - digits)
+    if money.nanos % step:
+        raise InvalidArgument(
+            message="amount finer than the currency's minor unit",
+            reason="AMOUNT_PRECISION",
+            domain=DOMAIN,
+            violations=[FieldViolation(f"{field}.nanos", f"must be a multiple of {step} for {money.currency_code}")],
+        )
+    scale: int = 10**digits
+    minor: int = int(money.units) * scale + int(money.nanos) // step
+    return minor
+
+
+def minor_to_money(minor: int, currency: str, digits: int) -> common_pb2.Money:
+    """Integer minor units to ``Money`` (same sign for units and nanos)."""
+    sign = -1 if minor < 0 else 1
+    units, rest = divmod(abs(int(minor)), 10**digits)
+    return common_pb2.Money(currency_code=currency, units=sign * units, nanos=sign * rest * 10 ** (9 - digits))
+
+
+def _timestamp_us(ts: Timestamp) -> int:
+    return int(ts.seconds) * 1_000_000 + int(ts.nanos) // 1_000
+
+
+def us_to_timestamp(micros: int) -> Timestamp:
+    """Microseconds since the epoch to a ``Timestamp``."""
+    seconds, rest = divmod(int(micros), 1_000_000)
+    return Timestamp(seconds=seconds, nanos=rest * 1_000)
+
+
+def transactions_to_frame(
+    transactions: Sequence[pb.Transaction], rules: RuleSet, field: str = "transactions"
+) -> pl.DataFrame:
+    """A micro-batch of ``Transaction`` messages as a screening frame, in order.
+
+    Raises:
+        InvalidArgument: an unknown currency or an over-precise amount (naming ``field[i]``).
+    """
+    ids: list[str] = []
+    src: list[str] = []
+    dst: list[str] = []
+    amounts: list[int] = []
+    currencies: list[str] = []
+    times: list[int] = []
+    channels: list[int] = []
+    origin: list[str] = []
+    cp: list[str] = []
+    for i, tx in enumerate(transactions):
+        currency = tx.amount.currency_code
+        spec = rules.currencies.get(currency)
+        if spec is None:
+            raise InvalidArgument(
+                message="no thresholds for this currency",
+                reason="UNSUPPORTED_CURRENCY",
+                domain=DOMAIN,
+                violations=[FieldViolation(f"{field}[{i}].amount.currency_code", f"one of {sorted(rules.currencies)}")],
+            )
+        ids.append(tx.transaction_id)
+        src.append(tx.source_account_id)
+        dst.append(tx.target_account_id)
+        amounts.append(money_to_minor(tx.amount, spec.minor_digits, f"{field}[{i}].amount"))
+        currencies.append(currency)
+        times.append(_timestamp_us(tx.execute_time))
+        channels.append(int(tx.channel))
+        origin.append(tx.origin_country_code)
+        cp.append(tx.counterparty_country_code)
+    return pl.DataFrame(
+        {
+            "transaction_id": ids,
+            "source_account_id": src,
+            "target_account_id": dst,
+            "amount_minor": amounts,
+            "currency": currencies,
+            "execute_time_us": times,
+            "channel": channels,
+            "origin_country": origin,
+            "counterparty_country": cp,
+        },
+        schema=TRANSACTION_SCHEMA,
+    )
+
+
+def frame_to_transactions(frame: pl.DataFrame, rules: RuleSet) -> list[pb.Transaction]:
+    """Screening-frame rows back to ``Transaction`` messages (for ``ListAccountTransactions``)."""
+    out = []
+    for row in frame.select(list(TRANSACTION_SCHEMA)).iter_rows(named=True):
+        digits = rules.currencies[row["currency"]].minor_digits
+        out.append(
+            pb.Transaction(
+                transaction_id=row["transaction_id"],
+                source_account_id=row["source_account_id"],
+                target_account_id=row["target_account_id"],
+                amount=minor_to_money(row["amount_minor"], row["currency"], digits),
+                execute_time=us_to_timestamp(row["execute_time_us"]),
+                channel=int(row["channel"]),
+                origin_country_code=row["origin_country"],
+                counterparty_country_code=row["counterparty_country"],
+            )
+        )
+    return out
+
+
+def hit_rows_to_proto(hits: pl.DataFrame, rules: RuleSet) -> list[pb.RuleHit]:
+    """Rows of :attr:`ScreeningResult.hits` (or stored alert hits) as ``RuleHit`` messages."""
+    out = []
+    for row in hits.iter_rows(named=True):
+        digits = rules.currencies[row["currency"]].minor_digits
+        out.append(
+            pb.RuleHit(
+                rule_id=row["rule_id"],
+                reason_code=row["reason_code"],
+                score_contribution=row["score_contribution"],
+                evidence=pb.Evidence(
+                    transaction_ids=row["evidence_transaction_ids"],
+                    total_amount=minor_to_money(row["evidence_total_minor"], row["currency"], digits),
+                    window=common_pb2.TimeRange(
+                        start_time=us_to_timestamp(row["window_start_us"]),
+                        end_time=us_to_timestamp(row["window_end_us"]),
+                    ),
+                    summary=row["summary"],
+                ),
+            )
+        )
+    return out
+
+
+def screening_to_proto(
+    result: ScreeningResult, rules: RuleSet, alert_ids: Mapping[str, str] | None = None
+) -> pb.ScreenTransactionsResponse:
+    """Decisions of one micro-batch as the stream's response, in request order.
+
+    Args:
+        result: The engine's result for the micro-batch.
+        rules: The rule set (currency digits).
+        alert_ids: Stored alert id per ``alert_key``; a transaction gets the id of the first
+            alert it raised or extended.
+    """
+    alert_of_tx: dict[str, str] = {}
+    if alert_ids and result.alerts.height:
+        for key, txs in result.alerts.select("alert_key", "transaction_ids").iter_rows():
+            for tx in txs:
+                alert_of_tx.setdefault(tx, alert_ids.get(key, ""))
+    hits_by_pos: dict[int, list[pb.RuleHit]] = {}
+    if result.hits.height:
+        protos = hit_rows_to_proto(result.hits, rules)
+        for pos, hit in zip(result.hits["tx_pos"].to_list(), protos, strict=True):
+            hits_by_pos.setdefault(pos, []).append(hit)
+    results = [
+        pb.ScreeningResult(
+            transaction_id=tx_id,
+            decision=int(decision),
+            score=score,
+            rule_hits=hits_by_pos.get(pos, []),
+            alert_id=alert_of_tx.get(tx_id, ""),
+        )
+        for pos, (tx_id, decision, score) in enumerate(
+            result.decisions.select("transaction_id", "decision", "score").iter_rows()
+        )
+    ]
+    return pb.ScreenTransactionsResponse(results=results, rule_set_version=result.rule_set_version)
+
+
+def investigation_request_from_proto(
+    request: pb.InvestigateNetworkRequest, rules: RuleSet, seed_account_ids: Sequence[str] | None = None
+) -> InvestigationRequest:
+    """``InvestigateNetworkRequest`` as domain bounds.
+
+    Args:
+        request: The request.
+        rules: The rule set (currency digits of ``min_amount``).
+        seed_account_ids: Seeds resolved by the servicer (from ``alert_id``); the request's own
+            ``seed_account_ids`` otherwise.
+    """
+    min_minor = 0
+    if request.HasField("min_amount") and (request.min_amount.units or request.min_amount.nanos):
+        spec = rules.currencies.get(request.min_amount.currency_code)
+        if spec is None:
+            raise InvalidArgument(
+                message="no thresholds for this currency",
+                reason="UNSUPPORTED_CURRENCY",
+                domain=DOMAIN,
+                violations=[FieldViolation("min_amount.currency_code", f"one of {sorted(rules.currencies)}")],
+            )
+        min_minor = money_to_minor(request.min_amount, spec.minor_digits, "min_amount")
+    window = request.window if request.HasField("window") else None
+    return InvestigationRequest(
+        seed_account_ids=tuple(seed_account_ids if seed_account_ids is not None else request.seed_account_ids),
+        max_hops=request.max_hops,
+        window_start_us=_timestamp_us(window.start_time) if window and window.HasField("start_time") else None,
+        window_end_us=_timestamp_us(window.end_time) if window and window.HasField("end_time") else None,
+        min_amount_minor=min_minor,
+        max_accounts=request.max_accounts,
+    )
+
+
+def investigation_to_proto(
+    result: NetworkInvestigation, rules: RuleSet, *, case_id: str = "", provenance: common_pb2.Provenance | None = None
+) -> pb.InvestigateNetworkResponse:
+    """A :class:`NetworkInvestigation` as the RPC response."""
+    digits = rules.currencies[result.currency].minor_digits if result.currency in rules.currencies else 2
+
+    def money(minor: int) -> common_pb2.Money:
+        return minor_to_money(minor, result.currency, digits)
+
+    return pb.InvestigateNetworkResponse(
+        accounts=[
+            pb.NetworkAccount(
+                account_id=a.account_id,
+                role=int(a.role),
+                involvement_score=a.involvement_score,
+                total_in=money(a.total_in_minor),
+                total_out=money(a.total_out_minor),
+                community=a.community,
+                distance=a.distance,
+            )
+            for a in result.accounts
+        ],
+        edges=[
+            pb.NetworkEdge(
+                source_account_id=e.source_account_id,
+                target_account_id=e.target_account_id,
+                total_amount=money(e.total_minor),
+                transaction_count=e.transaction_count,
+                transaction_ids=list(e.transaction_ids),
+                first_time=us_to_timestamp(e.first_time_us),
+                last_time=us_to_timestamp(e.last_time_us),
+            )
+            for e in result.edges
+        ],
+        money_paths=[
+            pb.MoneyPath(
+                account_ids=list(p.account_ids), amount=money(p.amount_minor), transaction_ids=list(p.transaction_ids)
+            )
+            for p in result.money_paths
+        ],
+        patterns=[
+            pb.NetworkPattern(
+                pattern_type=int(p.pattern),
+                account_ids=list(p.account_ids),
+                description=p.description,
+            )
+            for p in result.patterns
+        ],
+        case_id=case_id,
+        truncated=result.truncated,
+        provenance=provenance
+        or common_pb2.Provenance(
+            engine=result.engine,
+            engine_version=result.engine_version,
+            rule_set_version=rules.version,
+            validation_outcome=common_pb2.VALIDATION_OUTCOME_NOT_APPLICABLE,
+        ),
+    )

@@ -1,0 +1,29 @@
+"""Configuration of the AML service (the ``aml`` section of the platform settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from server.aml.rules import DEFAULT_RULES_FILE
+from server.runtime.section import Section
+
+
+class AmlSettings(Section):
+    """The ``[aml]`` section."""
+
+    rules_file: Path = DEFAULT_RULES_FILE
+    """Versioned rule set (thresholds per currency and segment); its version goes into every decision."""
+    max_stream_batch: int = Field(1_000, ge=1, le=1_000)
+    """Largest micro-batch screened at once on the stream (the contract allows up to 1,000)."""
+    state_checkpoint_batches: int = Field(1, ge=1)
+    """Persist the incremental screening state every this many micro-batches (1 = every batch)."""
+    investigation_max_accounts: int = Field(2_000, ge=1, le=20_000)
+    """Default ``max_accounts`` of ``InvestigateNetwork`` when the request leaves it 0."""
+    investigation_max_hops: int = Field(3, ge=1, le=8)
+    """Default ``max_hops`` of ``InvestigateNetwork`` when the request leaves it 0."""
+    default_currency: str = Field("USD", pattern="^[A-Z]{3}$")
+    """Currency of archives loaded without one (AMLSim samples)."""
+    enrichment_seed: int = 20_261_125
+    """Seed of the AMLSim enrichment (countries, channels, hours) used by ``make run`` and the evaluation."""
