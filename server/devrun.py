@@ -131,6 +131,13 @@ request_timeout_seconds = 60
 
 def _start_services(platform: Platform, port: int, metrics_port: int, llm_urls: list[str]) -> None:
     config = _config(platform.var, port, metrics_port, llm_urls)
+    # Development keys (created when missing) and the schema, as `fintech keys init` and `fintech db upgrade`.
+    import asyncio
+
+    from server.runtime.config import load_settings
+    from server.runtime.wiring import prepare_state
+
+    asyncio.run(prepare_state(load_settings(config)))
     ready = platform.var / "services.ready"
     ready.unlink(missing_ok=True)
     log = (platform.var / "services.log").open("wb")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fintech.aml.v1 import aml_service_pb2, aml_service_pb2_grpc
+from fintech.audit.v1 import audit_service_pb2, audit_service_pb2_grpc
 from fintech.compliance.v1 import compliance_service_pb2, compliance_service_pb2_grpc
 from fintech.customer.v1 import customer_service_pb2, customer_service_pb2_grpc
 from fintech.operations.v1 import operations_service_pb2, operations_service_pb2_grpc
@@ -65,6 +66,13 @@ SERVICES: dict[str, ServiceEntry] = {
         operations_service_pb2_grpc.OperationsServiceServicer,
         operations_service_pb2_grpc.add_OperationsServiceServicer_to_server,
         builder="server.operations.service:build",
+    ),
+    "audit": ServiceEntry(
+        "audit",
+        audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+        audit_service_pb2_grpc.AuditServiceServicer,
+        audit_service_pb2_grpc.add_AuditServiceServicer_to_server,
+        builder="server.audit.service:build",
     ),
 }
 

@@ -17,8 +17,44 @@ async def build_context(settings: Settings, *, clock: Clock | None = None) -> Ap
     """The AppContext of a server process."""
     ctx = AppContext(settings=settings, clock=clock or SystemClock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await _state(ctx)
     await _inference(ctx)
     return ctx
+
+
+async def prepare_state(settings: Settings) -> None:
+    """Development and test set-up: create missing key files, then migrate the schema (under its lock).
+
+    Production creates keys out of band (Secrets) and migrates with the chart's pre-upgrade Job.
+    """
+    from server.crypto.cli import ensure_keys
+    from server.storage.database import create_database
+    from server.storage.migrations import upgrade
+    from server.storage.resources import section
+    from server.storage.settings import DatabaseSettings
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_keys(settings)
+    database = create_database(section(settings, "database", DatabaseSettings), settings.data_dir)
+    try:
+        await upgrade(database)
+    finally:
+        await database.close()
+
+
+async def _state(ctx: AppContext) -> None:
+    """Database, keyring, audit trail, idempotency, page tokens; refuses a schema that does not match."""
+    from inference.budget import SqlTokenBudgetStore
+    from server.storage.resources import open_state
+
+    state = await open_state(ctx.settings, clock=ctx.clock)
+    ctx.resources.update(state.resources())
+    state.start_checkpointing()
+    ctx.closers.append(state.close)
+    ctx.resources["token_budgets"] = SqlTokenBudgetStore(state.database.engine)
+    from server.operations.figures import daily_figures
+
+    ctx.resources["daily_figures"] = daily_figures(state.database)
 
 
 async def _inference(ctx: AppContext) -> None:

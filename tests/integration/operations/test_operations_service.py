@@ -11,8 +11,7 @@ from fintech.operations.v1 import operations_service_pb2 as ops
 from google.type import date_pb2
 
 from server.runtime.pki import DevPki
-from server.runtime.wiring import build_context
-from tests.fixtures.runtime import running_server, settings_for
+from tests.fixtures.runtime import running_server, settings_for, stateful_context
 
 
 def _channel(pki: DevPki, port: int, role: str = "sre") -> grpc.aio.Channel:
@@ -35,7 +34,7 @@ async def with_pool(pki: DevPki, tmp_path, fake_openai_factory):  # type: ignore
             "budgets": {"enabled": False},
         },
     )
-    ctx = await build_context(settings)
+    ctx = await stateful_context(settings)
     async with running_server(settings, ctx=ctx) as running:
         yield running, primary, fallback
 
@@ -81,7 +80,7 @@ async def test_drill_of_an_unknown_group_is_not_found(with_pool, pki: DevPki) ->
 
 async def test_without_a_pool_the_status_says_so_and_the_drill_is_refused(pki: DevPki, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(pki, tmp_path, server={"services": ["operations"]})
-    async with running_server(settings, ctx=await build_context(settings)) as running:
+    async with running_server(settings, ctx=await stateful_context(settings)) as running:
         async with _channel(pki, running.port) as channel:
             client = OperationsServiceClient(channel)
             status = await client.get_platform_status(request=ops.GetPlatformStatusRequest())
@@ -95,7 +94,7 @@ async def test_without_a_pool_the_status_says_so_and_the_drill_is_refused(pki: D
 
 async def test_daily_figures_validate_dates(pki: DevPki, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(pki, tmp_path, server={"services": ["operations"]})
-    async with running_server(settings, ctx=await build_context(settings)) as running:
+    async with running_server(settings, ctx=await stateful_context(settings)) as running:
         async with _channel(pki, running.port) as channel:
             client = OperationsServiceClient(channel)
             with pytest.raises(InvalidArgument) as info:
@@ -113,3 +112,39 @@ async def test_daily_figures_validate_dates(pki: DevPki, tmp_path) -> None:  # t
                         end_date=date_pb2.Date(year=2026, month=3, day=1),
                     )
                 )
+
+
+async def test_daily_figures_count_the_audited_decisions(pki: DevPki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from server.audit.records import AuditEntry, AuditKind
+    from server.runtime.clock import FakeClock
+
+    settings = settings_for(pki, tmp_path, server={"services": ["operations"]})
+    ctx = await stateful_context(settings)
+    audit, database = ctx.require("audit"), ctx.require("database")
+    ask = "/fintech.customer.v1.CustomerService/Ask"
+    entries = [
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ANSWERED", caller="test"),
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ESCALATED:SENSITIVE_INTENT", caller="test"),
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ESCALATED:SENSITIVE_INTENT", caller="test"),
+        AuditEntry(kind=AuditKind.DECISION, rpc="/fintech.risk.v1.RiskService/AssessLoanApplication",
+                   decision="REFER", caller="test"),
+        AuditEntry(kind=AuditKind.SIGN_IN, rpc="console/sign-in", decision="OK", caller="test"),
+    ]
+    async with database.transaction() as conn:
+        await audit.append_batch(conn, entries)
+    today = datetime.now(UTC).date()
+    async with running_server(settings, ctx=ctx) as running:
+        async with _channel(pki, running.port) as channel:
+            reply = await OperationsServiceClient(channel).get_daily_figures(
+                request=ops.GetDailyFiguresRequest(
+                    start_date=date_pb2.Date(year=today.year, month=today.month, day=today.day),
+                    end_date=date_pb2.Date(year=today.year, month=today.month, day=today.day),
+                )
+            )
+    assert len(reply.days) == 1
+    day = reply.days[0]
+    assert (day.answers, day.escalations, day.loan_assessments, day.loan_referrals) == (3, 2, 1, 1)
+    assert [(r.reason, r.count) for r in day.escalations_by_reason] == [("SENSITIVE_INTENT", 2)]
+    del FakeClock

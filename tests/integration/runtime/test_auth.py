@@ -64,7 +64,7 @@ async def test_policy_is_per_rpc_not_per_service(server, pki: DevPki) -> None:
 
 
 async def test_sre_passes_the_policy(server, pki: DevPki) -> None:
-    assert await _platform_status(pki, server.port, "sre") == grpc.StatusCode.UNIMPLEMENTED
+    assert await _platform_status(pki, server.port, "sre") == grpc.StatusCode.OK
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ async def test_forwarded_identity_from_a_direct_caller_is_ignored(server, pki: D
 
 async def test_console_forwards_the_signed_in_operator_and_role(server, pki: DevPki) -> None:
     ok = (("x-fintech-staff-id", "s-42"), ("x-fintech-staff-role", "sre"))
-    assert await _platform_status(pki, server.port, "console", ok) == grpc.StatusCode.UNIMPLEMENTED
+    assert await _platform_status(pki, server.port, "console", ok) == grpc.StatusCode.OK
     wrong_role = (("x-fintech-staff-id", "s-42"), ("x-fintech-staff-role", "agent"))
     assert await _platform_status(pki, server.port, "console", wrong_role) == grpc.StatusCode.PERMISSION_DENIED
     # Without an operator the console may do nothing in its own name.
@@ -93,7 +93,7 @@ async def test_console_forwards_the_signed_in_operator_and_role(server, pki: Dev
 
 async def test_envoy_forwards_the_downstream_certificate_identity(server, pki: DevPki) -> None:
     as_sre = (("x-forwarded-client-cert", "By=spiffe://fintech.local/envoy;URI=spiffe://fintech.local/sre"),)
-    assert await _platform_status(pki, server.port, "envoy", as_sre) == grpc.StatusCode.UNIMPLEMENTED
+    assert await _platform_status(pki, server.port, "envoy", as_sre) == grpc.StatusCode.OK
     as_mobile = (("x-forwarded-client-cert", "URI=spiffe://fintech.local/mobile-backend"),)
     assert await _platform_status(pki, server.port, "envoy", as_mobile) == grpc.StatusCode.PERMISSION_DENIED
     # Envoy without a forwarded identity is refused outright.

@@ -1,0 +1,1 @@
+"""Encryption at rest: envelope encryption with per-subject data keys, blind indexes, rotation, shredding."""
