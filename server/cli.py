@@ -100,7 +100,15 @@ def serve(
         ctx = await build_context(settings)
         await serve_forever(ctx, ready_file=str(ready_file) if ready_file else None)
 
-    asyncio.run(main())
+    from server.crypto.keyfiles import KeyFileError
+    from server.storage.migrations import SchemaMismatchError
+
+    try:
+        asyncio.run(main())
+    except (SchemaMismatchError, KeyFileError) as exc:
+        # A deployment problem, not a bug: say what is wrong and what to run, without a traceback.
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(code=2) from None
 
 
 @app.command("health")
@@ -138,12 +146,36 @@ def _mount_domain_commands() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(audit_app, name="audit")
     app.add_typer(keys_app, name="keys")
+    from server.customer.kb_cli import app as kb_app
+
+    app.add_typer(kb_app, name="kb")
 
 
 _mount_domain_commands()
 
 eval_app = typer.Typer(no_args_is_help=True, help="Score the shipped engines on data (no retraining).")
 app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("intents")
+def eval_intents(
+    data: Annotated[Path, typer.Option("--data", help="CSV with columns text,category (BANKING77's format).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the figures (JSON).")],
+) -> None:
+    """Score the shipped intent classifier on a CSV: accuracy, macro-F1, per-intent figures, confusions."""
+    from retrieval.embedding import shared_embedder
+    from server.customer.intents.model import IntentClassifier
+    from server.customer.intents.scoring import evaluate_csv
+
+    if not data.exists():
+        console.print(f"[red]no such file:[/red] {data}")
+        raise typer.Exit(code=2)
+    with console.status("loading the classifier and scoring..."):
+        figures = evaluate_csv(IntentClassifier.load(shared_embedder()), data, out)
+    typer.echo(
+        f"{figures.get('rows', '?')} rows: accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}; "
+        f"written to {out}"
+    )
 
 
 @eval_app.command("aml")
@@ -165,6 +197,7 @@ def eval_aml(
         f"F1 {level['f1']:.3f}; {figures['alerts_per_1000_accounts']} alerts per 1,000 accounts; "
         f"{figures['seconds']['total']} s; written to {out}"
     )
+
 
 ops_app = typer.Typer(no_args_is_help=True, help="Operations: platform status and daily figures (sre).")
 app.add_typer(ops_app, name="ops")

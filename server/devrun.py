@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 from rich.console import Console
@@ -138,6 +139,20 @@ def _start_services(platform: Platform, port: int, metrics_port: int, llm_urls: 
     from server.runtime.wiring import prepare_state
 
     asyncio.run(prepare_state(load_settings(config)))
+    # The shipped knowledge base: stored in the database, then indexed, in a process of its own
+    # (milvus-lite holds its data directory for the life of the process that opened it).
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}"}
+    loaded = subprocess.run(
+        [sys.executable, "-m", "server.cli", "kb", "load", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if loaded.returncode != 0:
+        raise RuntimeError(f"loading the knowledge base failed:\n{loaded.stderr[-2000:]}")
+    console.print(loaded.stderr.strip().splitlines()[-1])
     ready = platform.var / "services.ready"
     ready.unlink(missing_ok=True)
     log = (platform.var / "services.log").open("wb")
@@ -315,6 +330,95 @@ def step_edge(platform: Platform) -> None:
     console.print(Panel("\n".join(lines), title="5. Through Envoy: JSON transcoding for the mobile backend, gRPC RBAC"))
 
 
+def _answer_panel(reply: Any) -> str:
+    from fintech.customer.v1 import customer_service_pb2 as customer
+
+    lines = [
+        f"answer_source {customer.AnswerSource.Name(reply.answer_source).removeprefix('ANSWER_SOURCE_')}, "
+        f"intent {reply.intent} ({reply.intent_confidence:.2f}), llm_available {reply.llm_available}",
+    ]
+    if reply.answer:
+        lines.append(reply.answer)
+    for citation in reply.citations:
+        lines.append(f"  [cited] {citation.document_id} / {citation.chunk_id[:16]}  {citation.title}")
+    if reply.escalated:
+        lines.append(
+            f"handed to a person: {customer.EscalationReason.Name(reply.escalation_reason)} "
+            f"(escalation {reply.escalation_id})"
+        )
+        for article in reply.suggested_articles[:3]:
+            lines.append(f"  [suggested] {article.document_id}  {article.title}")
+    return "\n".join(lines)
+
+
+def step_customer(platform: Platform) -> None:
+    import uuid
+
+    from fintech.client import CustomerServiceSyncClient, secure_channel_sync
+    from fintech.customer.v1 import customer_service_pb2 as customer
+
+    with _sdk_channel(platform, "core-banking", secure_channel_sync) as channel:
+        client = CustomerServiceSyncClient(channel)
+        first = client.ask(
+            request=customer.AskRequest(
+                customer_id="cust-1001", question="I was charged a fee for my transfer, why?"
+            ),
+            timeout=120,
+        )
+        console.print(Panel(_answer_panel(first), title="8. Ask: an answer with its citations (as core banking)"))
+        follow = client.ask(
+            request=customer.AskRequest(
+                customer_id="cust-1001", conversation_id=first.conversation_id, question="And how long will my transfer take?"
+            ),
+            timeout=120,
+        )
+        console.print(Panel(_answer_panel(follow), title="9. A follow-up in the same conversation"))
+        streamed = []
+        final = None
+        for event in client.stream_ask(
+            request=customer.StreamAskRequest(customer_id="cust-1002", question="When will my new card arrive?"),
+            timeout=120,
+        ):
+            kind = event.WhichOneof("event")
+            if kind == "delta":
+                streamed.append(f"  delta {event.delta.sentence_index}: {event.delta.text}")
+            elif kind == "citations":
+                streamed.append(f"  citations: {', '.join(c.document_id for c in event.citations.citations)}")
+            else:
+                final = event.final_result
+        summary = "\n".join(streamed) + ("\n" + _answer_panel(final) if final is not None else "")
+        console.print(Panel(summary, title="10. StreamAsk: checked sentences, then citations, then the result"))
+        stolen = client.ask(
+            request=customer.AskRequest(customer_id="cust-1003", question="Someone stole my card this morning"),
+            timeout=120,
+        )
+        console.print(Panel(_answer_panel(stolen), title="11. A sensitive question is handed to a person"))
+        feedback = client.submit_feedback(
+            request=customer.SubmitFeedbackRequest(
+                request_id=str(uuid.uuid4()),
+                customer_id="cust-1001",
+                conversation_id=first.conversation_id,
+                turn_id=first.turn_id,
+                rating=customer.FEEDBACK_RATING_HELPFUL,
+            )
+        )
+    with _sdk_channel(platform, "agent", secure_channel_sync) as channel:
+        queue = CustomerServiceSyncClient(channel).list_escalations(
+            request=customer.ListEscalationsRequest(status=customer.ESCALATION_STATUS_OPEN, page_size=10)
+        )
+    table = Table("escalation", "reason", "customer", "intent")
+    for escalation in queue.escalations:
+        table.add_row(
+            escalation.escalation_id,
+            customer.EscalationReason.Name(escalation.reason).removeprefix("ESCALATION_REASON_"),
+            escalation.customer_id,
+            escalation.intent,
+        )
+    console.print(
+        Panel(table, title=f"12. The agents' escalation queue; feedback {feedback.feedback_id} stored (helpful)")
+    )
+
+
 def step_platform_status(platform: Platform) -> None:
     from fintech.client import OperationsServiceSyncClient, secure_channel_sync
     from fintech.common.v1 import common_pb2
@@ -378,6 +482,7 @@ STEPS: list[Step] = [
     step_edge,
     step_platform_status,
     step_drill,
+    step_customer,
 ]
 
 

@@ -21,10 +21,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inference.settings import InferenceSettings
+from retrieval.settings import RetrievalSettings
 from server.aml.settings import AmlSettings
 from server.audit.settings import AuditSettings
 from server.compliance.settings import ComplianceSettings
 from server.crypto.settings import CryptoSettings
+from server.customer.settings import CustomerSettings
 from server.risk.settings import RiskSettings
 from server.runtime.section import Section
 from server.storage.settings import DatabaseSettings
@@ -137,6 +139,10 @@ class Settings(BaseSettings):
     """The audit trail: checkpoint signing key, export file, interval (docs/audit.md)."""
     inference: InferenceSettings = InferenceSettings()
     """The LLM inference pool: model groups, endpoints, TLS, token budgets (docs/inference.md)."""
+    retrieval: RetrievalSettings = RetrievalSettings()
+    """The knowledge index: Milvus (milvus-lite under data_dir by default), embeddings, chunking (docs/retrieval.md)."""
+    customer: CustomerSettings = CustomerSettings()
+    """CustomerService: escalation policy thresholds, sensitive intents, LLM group (docs/customer.md)."""
     risk: RiskSettings = RiskSettings()
     """RiskService: scorecard artefact, policy rules, drift window (docs/risk.md)."""
     aml: AmlSettings = AmlSettings()

@@ -41,6 +41,7 @@ SERVICES: dict[str, ServiceEntry] = {
         customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
         customer_service_pb2_grpc.CustomerServiceServicer,
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server,
+        builder="server.customer.service:build",
     ),
     "risk": ServiceEntry(
         "risk",

@@ -8,6 +8,8 @@ the services that need it say so when called, loudly, never with a stand-in.
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.runtime.clock import Clock, SystemClock
 from server.runtime.config import Settings
 from server.runtime.context import AppContext
@@ -19,7 +21,40 @@ async def build_context(settings: Settings, *, clock: Clock | None = None) -> Ap
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await _state(ctx)
     await _inference(ctx)
+    if "customer" in settings.server.services:
+        await _knowledge(ctx)
     return ctx
+
+
+def embedder_for(settings: Settings) -> Any:
+    """The sentence embedder with its on-disk cache (fixed corpora are embedded once)."""
+    from retrieval.embedding import CachedEmbedder, EmbeddingCache, shared_embedder
+
+    cache = settings.retrieval.embedding_cache or settings.data_dir / "cache" / "embeddings.sqlite"
+    return CachedEmbedder(shared_embedder(), EmbeddingCache(cache))
+
+
+async def open_knowledge_index(settings: Settings) -> Any:
+    """The knowledge index named by the settings (milvus-lite under data_dir, or a Milvus server)."""
+    from retrieval.milvus import MilvusKnowledgeIndex
+
+    token = settings.retrieval.token_file.read_text().strip() if settings.retrieval.token_file else ""
+    return await MilvusKnowledgeIndex.open(
+        settings.retrieval.resolved_uri(settings.data_dir),
+        embedder=embedder_for(settings),
+        collection=settings.retrieval.collection,
+        token=token,
+        rrf_k=settings.retrieval.rrf_k,
+        milvus_workers=settings.retrieval.milvus_workers,
+        timeout_seconds=settings.retrieval.connect_timeout_seconds,
+    )
+
+
+async def _knowledge(ctx: AppContext) -> None:
+    """The knowledge index CustomerService retrieves from; built beforehand (`fintech kb load`), served here."""
+    index = await open_knowledge_index(ctx.settings)
+    ctx.resources["knowledge_index"] = index
+    ctx.closers.append(index.close)
 
 
 async def prepare_state(settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""The CustomerService answering engine: grounded answers, approved answers first, a deterministic handoff."""
