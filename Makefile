@@ -58,6 +58,7 @@ eval: venv
 
 train: venv
 	$(PY) -m server.risk.train
+	$(PY) -m server.customer.intents.train
 
 lint: venv
 	$(PY) -m ruff check server inference retrieval clients/python/fintech/client tests bench eval proto
