@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "answers.json"
         command = [
-            sys.executable, "-m", "server.customer.answering.evaluation", "--out", str(out), "--data-dir", tmp,
+            sys.executable,
+            "-m",
+            "server.customer.answering.evaluation",
+            "--out",
+            str(out),
+            "--data-dir",
+            tmp,
         ]
         if args.llm_url:
             command += ["--llm-url", args.llm_url]
