@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 import openai
+from opentelemetry import propagate
 from prometheus_client import CollectorRegistry
 
 from inference.budget import BudgetCharge, Reservation, TokenBudgetStore
@@ -720,6 +721,10 @@ class InferencePool:
             args["response_format"] = dict(response_format)
         if extra_body:
             args["extra_body"] = dict(extra_body)
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        if carrier:
+            args["extra_headers"] = carrier
         return args
 
     async def _backoff(self, attempt: int, failure: _AttemptFailed, deadline: float, alternatives_left: bool) -> None:

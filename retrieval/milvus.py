@@ -22,6 +22,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
 from retrieval.chunking import Chunk, ChunkingPolicy, chunk_article
 from retrieval.documents import Article
 from retrieval.embedding import Embedder, embed_async
@@ -37,6 +40,7 @@ from retrieval.index import (
 from retrieval.text import bm25_text
 from server.runtime.errors import FieldViolation, InvalidArgument, Unavailable
 
+_tracer = trace.get_tracer("fintech.retrieval")
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
@@ -192,7 +196,9 @@ class MilvusKnowledgeIndex:
             raise Unavailable(message="knowledge index is closed", reason=UNAVAILABLE_REASON, domain=ERROR_DOMAIN)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._milvus_executor, lambda: fn(*args, **kwargs))
+            with _tracer.start_as_current_span(f"milvus.{operation}", kind=SpanKind.CLIENT) as span:
+                span.set_attribute("db.system", "milvus")
+                return await loop.run_in_executor(self._milvus_executor, lambda: fn(*args, **kwargs))
         except Unavailable:
             raise
         except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError...: all mean "down"

@@ -218,7 +218,7 @@ class AuditLog:
             "prompt_template_digest": entry.prompt_template_digest,
             "validation_outcome": str(entry.validation_outcome),
             "decision": entry.decision,
-            "trace_id": entry.trace_id,
+            "trace_id": entry.trace_id or _current_trace_id(),
         }
         if "\x00" in "".join(fields.values()) or any(len(fields[n]) > limit for n, limit in _MAX.items()):
             for name, limit in _MAX.items():  # the slow path only to name the field
@@ -391,3 +391,11 @@ class AuditLog:
                     await pending
             await batches.aclose()
         yield verifier.finish(head=(head.seq, head.head_hash) if to_head and start_seq == 1 else None, end_seq=last)
+
+
+def _current_trace_id() -> str:
+    """The W3C trace id of the active span (the RPC's), or empty outside a trace."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""

@@ -19,6 +19,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -26,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from server.runtime.errors import Unavailable
 from server.storage.settings import DatabaseSettings
+
+_tracer = trace.get_tracer("fintech.storage")
 
 # Execution option choosing how a SQLite transaction begins: IMMEDIATE takes the write lock up front.
 _SQLITE_BEGIN = "fintech_sqlite_begin"
@@ -88,8 +92,10 @@ class Database:
         Raises:
             Unavailable: the database cannot be reached.
         """
-        async with self._connect("IMMEDIATE") as conn, conn.begin():
-            yield conn
+        with _tracer.start_as_current_span("db.transaction", kind=SpanKind.CLIENT) as span:
+            span.set_attribute("db.system", self.dialect)
+            async with self._connect("IMMEDIATE") as conn, conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -98,8 +104,10 @@ class Database:
         Raises:
             Unavailable: the database cannot be reached.
         """
-        async with self._connect("DEFERRED") as conn, conn.begin():
-            yield conn
+        with _tracer.start_as_current_span("db.read", kind=SpanKind.CLIENT) as span:
+            span.set_attribute("db.system", self.dialect)
+            async with self._connect("DEFERRED") as conn, conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def _connect(self, begin: str) -> AsyncIterator[AsyncConnection]:

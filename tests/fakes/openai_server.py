@@ -244,6 +244,7 @@ class FakeServerApp:
                 "body": payload,
                 "time": time.time(),
                 "authorization": request.headers.get("authorization", ""),
+                "traceparent": request.headers.get("traceparent", ""),
             }
         )
         step = state.next_step(stream)
