@@ -153,7 +153,8 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
     """Adapts ``fintech.customer.v1.CustomerService`` to the engines."""
 
     def __init__(self, engine: AnsweringEngine, feedback: FeedbackDesk, escalations: EscalationDesk,
-                 knowledge: KnowledgeAdmin) -> None:
+                 knowledge: KnowledgeAdmin, idempotency: Any = None) -> None:
+        self._idempotency = idempotency
         self._engine = engine
         self._feedback = feedback
         self._escalations = escalations
@@ -202,12 +203,25 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         record = await self._escalations.get(request.escalation_id, reader=current_caller().audit_identity)
         return pb.GetEscalationResponse(escalation=escalation_pb(record))
 
+    async def _journaled(self, rpc: str, request: Any, response_type: type[Any], work: Any) -> Any:
+        # AIP-155: a retry with the same request_id returns the stored response and changes nothing.
+        if self._idempotency is None:
+            return await work()
+        from server.storage.idempotency import run_journaled
+
+        return await run_journaled(self._idempotency, rpc=f"/{FULL_NAME}/{rpc}", request_id=request.request_id,
+                                   request=request, response_type=response_type, work=work)
+
     async def ResolveEscalation(self, request: pb.ResolveEscalationRequest,
                                 context: grpc.aio.ServicerContext[Any, Any]) -> pb.ResolveEscalationResponse:
         caller = current_caller()
-        record = await self._escalations.resolve(request.escalation_id, resolved_by=caller.staff_id or caller.principal,
-                                                 note=request.resolution_note)
-        return pb.ResolveEscalationResponse(escalation=escalation_pb(record))
+
+        async def work() -> pb.ResolveEscalationResponse:
+            record = await self._escalations.resolve(
+                request.escalation_id, resolved_by=caller.staff_id or caller.principal, note=request.resolution_note)
+            return pb.ResolveEscalationResponse(escalation=escalation_pb(record))
+
+        return await self._journaled("ResolveEscalation", request, pb.ResolveEscalationResponse, work)
 
     async def UpsertDocument(self, request: pb.UpsertDocumentRequest,
                              context: grpc.aio.ServicerContext[Any, Any]) -> pb.UpsertDocumentResponse:
@@ -220,14 +234,20 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
             approved_version=approved.version if approved else "",
             approved_expires=approved.expire_time.ToDatetime(tzinfo=UTC).date()
             if approved is not None and approved.HasField("expire_time") else None)
-        outcome = await self._knowledge.upsert(draft)
-        return pb.UpsertDocumentResponse(document=document_pb(outcome.article, with_body=True),
-                                         changed=outcome.changed, chunks_added=outcome.chunks_added,
-                                         chunks_removed=outcome.chunks_removed)
+        async def work() -> pb.UpsertDocumentResponse:
+            outcome = await self._knowledge.upsert(draft)
+            return pb.UpsertDocumentResponse(document=document_pb(outcome.article, with_body=True),
+                                             changed=outcome.changed, chunks_added=outcome.chunks_added,
+                                             chunks_removed=outcome.chunks_removed)
+
+        return await self._journaled("UpsertDocument", request, pb.UpsertDocumentResponse, work)
 
     async def DeleteDocument(self, request: pb.DeleteDocumentRequest,
                              context: grpc.aio.ServicerContext[Any, Any]) -> pb.DeleteDocumentResponse:
-        return pb.DeleteDocumentResponse(chunks_removed=await self._knowledge.delete(request.document_id))
+        async def work() -> pb.DeleteDocumentResponse:
+            return pb.DeleteDocumentResponse(chunks_removed=await self._knowledge.delete(request.document_id))
+
+        return await self._journaled("DeleteDocument", request, pb.DeleteDocumentResponse, work)
 
     async def ListDocuments(self, request: pb.ListDocumentsRequest,
                             context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListDocumentsResponse:
@@ -244,12 +264,13 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
 
 
 def make_servicer(engine: AnsweringEngine, *, tokens: PageTokens, index: KnowledgeIndex,
-                  known_intents: Sequence[str] | None = None) -> CustomerServicer:
+                  known_intents: Sequence[str] | None = None, idempotency: Any = None) -> CustomerServicer:
     """The servicer over ``engine``'s seams (tests and :func:`build` use it)."""
     return CustomerServicer(engine, FeedbackDesk(engine.store, clock=engine.clock, metrics=engine.metrics),
                             EscalationDesk(engine.store, tokens, clock=engine.clock),
                             KnowledgeAdmin(engine.catalog, index, tokens, known_intents=known_intents,
-                                           clock=engine.clock))
+                                           clock=engine.clock),
+                            idempotency=idempotency)
 
 
 async def customer_resources(ctx: AppContext) -> None:
@@ -310,7 +331,8 @@ async def build(ctx: AppContext) -> ServiceBinding:
                              catalog=ctx.require("customer_catalog"), model=model,
                              store=ctx.require("customer_store"), clock=ctx.clock,
                              metrics=metrics_for(ctx.resources.get("metrics_registry")))
-    servicer = make_servicer(engine, tokens=ctx.require("page_tokens"), index=index)
+    servicer = make_servicer(engine, tokens=ctx.require("page_tokens"), index=index,
+                             idempotency=ctx.resources.get("idempotency"))
 
     async def readiness() -> str | None:
         state = await index.readiness()

@@ -171,3 +171,63 @@ class Idempotency:
         raise Aborted(
             "request_id raced with a concurrent attempt; retry", reason="REQUEST_ID_RACE", domain="storage.fintech"
         )
+
+
+async def run_journaled(
+    idempotency: Idempotency,
+    *,
+    rpc: str,
+    request_id: str,
+    request: Message,
+    response_type: type[ResponseT],
+    work: Callable[[], Awaitable[ResponseT]],
+    subject: Subject | None = None,
+) -> ResponseT:
+    """AIP-155 for a mutation whose repository opens its own transaction (so it cannot join ours).
+
+    Looks the id up first (a stored response is returned; another payload is REQUEST_ID_REUSED), runs
+    ``work``, then records its response. Unlike :meth:`Idempotency.run` the record is not in the
+    mutation's transaction: if the process dies between the two, a retry runs the mutation again. Use it
+    only for mutations that are safe to repeat (re-storing an identical article changes nothing; a second
+    resolution or deletion is refused with a clear error, not applied twice).
+    """
+    if not request_id:
+        raise InvalidArgument(
+            "request_id is required",
+            reason="REQUEST_ID_MISSING",
+            domain="storage.fintech",
+            violations=[FieldViolation("request_id", "required for a mutating request")],
+        )
+    digest = payload_digest(request)
+    context = f"idempotency:{rpc}:{request_id}"
+    owner = subject or SYSTEM_SUBJECT
+    sealer = idempotency._sealer
+
+    async def stored_response() -> ResponseT | None:
+        async with idempotency._db.read() as conn:
+            stored = await lookup(conn, rpc=rpc, request_id=request_id, digest=digest)
+            if stored is None:
+                return None
+            if sealer is not None:
+                stored = await sealer.open(conn, owner, stored, context=context)
+        replay: ResponseT = response_type()
+        replay.ParseFromString(stored)
+        return replay
+
+    earlier = await stored_response()
+    if earlier is not None:
+        return earlier
+    response = await work()
+    async with idempotency._db.transaction() as conn:
+        blob = response.SerializeToString(deterministic=True)
+        if sealer is not None:
+            blob = await sealer.seal(conn, owner, blob, context=context)
+        created_us = int(idempotency._clock.now().timestamp() * 1_000_000)
+        try:
+            async with conn.begin_nested():
+                await remember(
+                    conn, rpc=rpc, request_id=request_id, digest=digest, response=blob, created_us=created_us
+                )
+        except IntegrityError:
+            pass  # a concurrent attempt with this id recorded first; both mutations were safe to repeat
+    return response

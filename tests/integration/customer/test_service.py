@@ -65,8 +65,10 @@ async def service(request: pytest.FixtureRequest, pki: DevPki, tmp_path: Path,
         catalog = SqlArticleCatalog(stack.db)
         for article in ARTICLES:
             await catalog.put(article)
+        from server.storage.idempotency import Idempotency
+
         resources |= {"database": stack.db, "keyring": stack.keyring, "audit": stack.audit,
-                      "customer_catalog": catalog}
+                      "customer_catalog": catalog, "idempotency": Idempotency(stack.db, sealer=stack.keyring)}
     ctx = AppContext(settings=settings, resources=resources)
     binding = await build(ctx)
     try:
@@ -280,3 +282,29 @@ async def test_documents_are_managed_by_agents(service: Running) -> None:
                 pb.UpsertDocumentRequest(request_id=_rid(), document=document), metadata=_as("cust-x"), timeout=10
             )
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize("service", ["sql"], indirect=True)  # request ids live in the platform database
+async def test_mutations_are_idempotent_by_request_id(service: Running) -> None:
+    channel, stub = service.stub("envoy")
+    async with channel:
+        asked = await stub.Ask(
+            pb.AskRequest(request_id=_rid(), customer_id="cust-i", question="My card was stolen"),
+            metadata=_as("cust-i"), timeout=10,
+        )
+    assert asked.escalated
+    channel, agent = service.stub("agent")
+    async with channel:
+        resolve = pb.ResolveEscalationRequest(
+            request_id=_rid(), escalation_id=asked.escalation_id, resolution_note="Card blocked, new one sent"
+        )
+        first = await agent.ResolveEscalation(resolve, timeout=10)
+        retried = await agent.ResolveEscalation(resolve, timeout=10)  # a retry: the stored response, not an error
+        assert retried == first
+        changed = pb.ResolveEscalationRequest(
+            request_id=resolve.request_id, escalation_id=asked.escalation_id, resolution_note="something else"
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as reused:
+            await agent.ResolveEscalation(changed, timeout=10)
+        assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert "REQUEST_ID_REUSED" in str(reused.value.trailing_metadata())
