@@ -238,3 +238,27 @@ def test_schema_rejects_bad_values(case: str, tmp_path: Path) -> None:
     result = helm("template", "release", str(CHART), "-f", str(_values_with(tmp_path, BAD_VALUES[case])), check=False)
     assert result.returncode != 0, f"{case} was accepted"
     assert "values don't meet the specifications" in result.stderr or "schema" in result.stderr.lower(), result.stderr
+
+
+def test_rendered_server_configuration_is_what_the_code_accepts(production_docs: list[dict[str, Any]]) -> None:
+    import tomllib
+
+    from server.runtime.config import Settings
+
+    configs = [d for d in of_kind(production_docs, "ConfigMap") if d["metadata"]["name"].endswith("-config")]
+    assert len(configs) == 6
+    for config in configs:
+        # Unknown keys are errors: a chart that drifts from the code fails here, not in the cluster.
+        settings = Settings.model_validate(tomllib.loads(config["data"]["server.toml"]))
+        assert len(settings.server.services) == 1
+        assert settings.database.url.startswith("postgresql+asyncpg://") and "@" in settings.database.url
+        assert settings.database.password_file is not None
+        groups = [g.name for g in settings.inference.groups]
+        assert groups == ["deepseek-chat", "deepseek-fallback"]
+        assert all(g.dns_name.endswith(".bank-prod.svc.cluster.local") for g in settings.inference.groups)
+        assert settings.inference.tls.cert_file is not None
+    job = of_kind(production_docs, "Job")[0]
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    Settings.model_validate(
+        {"database": {"url": env["FINTECH_DATABASE__URL"], "password_file": env["FINTECH_DATABASE__PASSWORD_FILE"]}}
+    )
