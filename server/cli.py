@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -151,7 +152,10 @@ def _mount_domain_commands() -> None:
     app.add_typer(kb_app, name="kb")
 
 
-_mount_domain_commands()
+# `fintech health` runs as a Kubernetes probe every few seconds: it must not pay for importing every
+# domain (storage, audit, Milvus, ...). The domain groups are mounted for every other command and for --help.
+if sys.argv[1:2] != ["health"]:
+    _mount_domain_commands()
 
 eval_app = typer.Typer(no_args_is_help=True, help="Score the shipped engines on data (no retraining).")
 app.add_typer(eval_app, name="eval")
