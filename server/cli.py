@@ -150,6 +150,15 @@ def _mount_domain_commands() -> None:
     from server.customer.kb_cli import app as kb_app
 
     app.add_typer(kb_app, name="kb")
+    from server.aml.cli import app as aml_app
+
+    app.add_typer(aml_app, name="aml")
+    from server.risk.cli import app as risk_app
+
+    app.add_typer(risk_app, name="risk")
+    from server.compliance.cli import app as compliance_app
+
+    app.add_typer(compliance_app, name="compliance")
 
 
 # `fintech health` runs as a Kubernetes probe every few seconds: it must not pay for importing every

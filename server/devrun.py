@@ -360,15 +360,15 @@ def step_customer(platform: Platform) -> None:
     with _sdk_channel(platform, "core-banking", secure_channel_sync) as channel:
         client = CustomerServiceSyncClient(channel)
         first = client.ask(
-            request=customer.AskRequest(
-                customer_id="cust-1001", question="I was charged a fee for my transfer, why?"
-            ),
+            request=customer.AskRequest(customer_id="cust-1001", question="I was charged a fee for my transfer, why?"),
             timeout=120,
         )
         console.print(Panel(_answer_panel(first), title="8. Ask: an answer with its citations (as core banking)"))
         follow = client.ask(
             request=customer.AskRequest(
-                customer_id="cust-1001", conversation_id=first.conversation_id, question="And how long will my transfer take?"
+                customer_id="cust-1001",
+                conversation_id=first.conversation_id,
+                question="And how long will my transfer take?",
             ),
             timeout=120,
         )
@@ -483,6 +483,31 @@ STEPS: list[Step] = [
     step_platform_status,
     step_drill,
     step_customer,
+]
+from server.aml.demo import (  # noqa: E402
+    step_aml_alerts,
+    step_aml_ingest,
+    step_aml_investigate,
+    step_aml_report,
+    step_aml_screen,
+)
+from server.compliance.demo import (  # noqa: E402  (domain steps live with their domain)
+    step_compliance_analyze,
+    step_compliance_compare,
+    step_compliance_review,
+)
+from server.risk.demo import STEPS as RISK_STEPS  # noqa: E402
+
+STEPS += [
+    *RISK_STEPS,
+    step_aml_ingest,
+    step_aml_screen,
+    step_aml_alerts,
+    step_aml_investigate,
+    step_aml_report,
+    step_compliance_analyze,
+    step_compliance_compare,
+    step_compliance_review,
 ]
 
 

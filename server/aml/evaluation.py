@@ -145,4 +145,3 @@ def evaluate_archive(
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(figures, indent=2) + "\n")
     return figures
-

@@ -17,8 +17,10 @@ class AmlSettings(Section):
     """Versioned rule set (thresholds per currency and segment); its version goes into every decision."""
     max_stream_batch: int = Field(1_000, ge=1, le=1_000)
     """Largest micro-batch screened at once on the stream (the contract allows up to 1,000)."""
-    state_checkpoint_batches: int = Field(1, ge=1)
-    """Persist the incremental screening state every this many micro-batches (1 = every batch)."""
+    state_checkpoint_batches: int = Field(20, ge=1)
+    """Checkpoint the screening state blob every this many micro-batches (1 = every batch). Nothing is lost
+    between checkpoints: transactions are committed with every batch and replayed into the state after a
+    restart or by another replica (docs/aml.md)."""
     investigation_max_accounts: int = Field(2_000, ge=1, le=20_000)
     """Default ``max_accounts`` of ``InvestigateNetwork`` when the request leaves it 0."""
     investigation_max_hops: int = Field(3, ge=1, le=8)

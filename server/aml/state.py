@@ -175,7 +175,8 @@ class ScreeningState:
         for name, column in self.tail.items():
             arrays[f"tail.{name}"] = column
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, allow_pickle=False, **arrays)
+        # Uncompressed: compressing a 20,000-account state took 0.6 s against 0.04 s, on the commit path.
+        np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
 
     @classmethod

@@ -34,5 +34,8 @@ class ComplianceSettings(Section):
     """Share of the embedding score in the impact score when an embedder is wired."""
     bulk_review_workers: int = Field(2, ge=1)
     """Worker threads for CPU-bound contract review in ``ReviewContracts``."""
+    review_processes: int = Field(0, ge=0, le=64)
+    """Worker processes for contract review (0: the ``bulk_review_workers`` threads). Threads share the GIL;
+    processes use every core, at the cost of a spawn at start-up and pickling each result back."""
     bulk_review_queue: int = Field(64, ge=1)
     """Items buffered per bulk-review stream before the reader waits (back-pressure)."""

@@ -48,18 +48,21 @@ SERVICES: dict[str, ServiceEntry] = {
         risk_service_pb2.DESCRIPTOR.services_by_name["RiskService"].full_name,
         risk_service_pb2_grpc.RiskServiceServicer,
         risk_service_pb2_grpc.add_RiskServiceServicer_to_server,
+        builder="server.risk.service:build",
     ),
     "aml": ServiceEntry(
         "aml",
         aml_service_pb2.DESCRIPTOR.services_by_name["AMLService"].full_name,
         aml_service_pb2_grpc.AMLServiceServicer,
         aml_service_pb2_grpc.add_AMLServiceServicer_to_server,
+        builder="server.aml.service:build",
     ),
     "compliance": ServiceEntry(
         "compliance",
         compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
         compliance_service_pb2_grpc.ComplianceServiceServicer,
         compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server,
+        builder="server.compliance.service:build",
     ),
     "operations": ServiceEntry(
         "operations",

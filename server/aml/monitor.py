@@ -1,0 +1,407 @@
+"""Screen-and-commit: the unit of work of ``IngestTransactions`` and ``ScreenTransactions``.
+
+One micro-batch is screened by the incremental engine against the shared history and committed in
+one database transaction: the new transactions (with their decisions), the alerts (created or
+extended, with evidence), the engine's state blob (optimistic version) and the audit records (last).
+Only after the commit are the decisions released or the batch acknowledged. When anything fails the
+in-memory state is restored from the last committed blob, so a retry screens the batch afresh.
+
+Transaction ids make it idempotent: ids already in the history are not screened again; the stored
+decision is returned for them.
+
+The history is the source of truth; the state blob is a checkpoint of it. The blob records the last
+history ``seq`` it absorbed (``covered_seq``) and is written every ``checkpoint_every`` micro-batches
+(serialising it costs ~40 ms for 20,000 accounts, more than screening 1,000 transfers). Before each
+micro-batch, inside the write transaction, a process reloads the blob when another process
+checkpointed a newer one, then replays into its engine every stored transaction after what it has
+absorbed (another replica's batches, or its own lost by a restart). The engine's contract (any split
+into micro-batches gives identical decisions) makes the replay exact. Write transactions are
+serialised (SQLite's write lock; the state row's ``FOR UPDATE`` on PostgreSQL), so history ``seq``
+order is commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.aml import repository as repo
+from server.aml.repository import StoredAlert
+from server.aml.rules import RuleSet
+from server.aml.screening import ENGINE_NAME, ENGINE_VERSION, ScreeningEngine, ScreeningResult
+from server.aml.state import ScreeningState
+from server.audit.log import AuditLog
+from server.audit.records import AuditEntry, AuditKind
+from server.crypto.keyring import Keyring
+from server.crypto.subjects import Subject
+from server.runtime.clock import Clock, SystemClock
+from server.runtime.errors import Aborted
+from server.storage.database import Database
+
+ALERT_STATUS_OPEN = 1
+MAX_ALERT_TRANSACTIONS = 1_000  # transaction ids kept per alert (the most recent)
+MAX_ALERT_HITS = 200  # rule hits kept as an alert's evidence (the most recent)
+
+
+def alert_id_for(alert_key: str) -> str:
+    """Stable alert id of an engine ``alert_key``: every replica names the same alert the same way."""
+    return "AL-" + hashlib.sha256(alert_key.encode()).hexdigest()[:16].upper()
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one committed micro-batch decided.
+
+    Attributes:
+        result: The engine's result for the transactions that were new (in their input order).
+        known: Stored decision and score of transactions already in the history (resent).
+        alert_ids: Stored alert id per ``alert_key`` touched by this batch.
+        inserted: New transactions stored.
+        duplicates: Transactions of the batch that were already stored (or repeated within it).
+        watermark_us: Latest execution time in the history after the commit.
+        new_alerts: Alerts this batch created.
+        covered_seq: Last history ``seq`` the engine has absorbed after this batch.
+        audit_record_ids: The audit records written with the batch.
+    """
+
+    result: ScreeningResult
+    known: dict[str, tuple[int, float]]
+    alert_ids: dict[str, str]
+    inserted: int
+    duplicates: int
+    watermark_us: int
+    new_alerts: int = 0
+    covered_seq: int = 0
+    audit_record_ids: list[str] = field(default_factory=list)
+
+
+class TransactionMonitor:
+    """The process's incremental engine over the shared history (one micro-batch at a time).
+
+    Args:
+        db: The database.
+        audit: The audit log.
+        keyring: Envelope encryption (counterparty names).
+        rules: The rule set.
+        clock: Time source.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        keyring: Keyring,
+        rules: RuleSet,
+        *,
+        clock: Clock | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self._keyring = keyring
+        self.rules = rules
+        self._clock = clock or SystemClock()
+        self._lock = asyncio.Lock()
+        self._engine = ScreeningEngine(rules)
+        self._version = 0
+        self._blob: bytes | None = None
+        self._blob_covered = 0
+        self._covered = 0
+        self._checkpoint_every = max(1, checkpoint_every)
+        self._since_checkpoint = 0
+        self._watermark_us = 0
+        self.replayed = 0
+        """Transactions replayed from the history into the engine so far (restarts, other replicas)."""
+
+    @property
+    def state_version(self) -> int:
+        """Version of the state this process last committed or loaded."""
+        return self._version
+
+    def _now_us(self) -> int:
+        return int(self._clock.now().timestamp() * 1_000_000)
+
+    def _restore(self) -> None:
+        """Back to the last committed state (after a failed commit)."""
+        state = ScreeningState.from_bytes(self._blob, rule_set_version=self.rules.version) if self._blob else None
+        self._engine = ScreeningEngine(self.rules, state)
+        self._covered = self._blob_covered if self._blob else 0
+
+    async def _sync(self, conn: AsyncConnection) -> None:
+        """Reload the state when another replica (or an earlier process) advanced it."""
+        stored = await repo.load_state(conn, for_update=True)
+        if stored is None:
+            if self._version != 0:
+                self._version, self._blob, self._blob_covered = 0, None, 0
+                self._restore()
+        elif stored.version != self._version:
+            state = await asyncio.to_thread(ScreeningState.from_bytes, stored.blob, rule_set_version=self.rules.version)
+            self._engine = ScreeningEngine(self.rules, state)
+            self._version, self._blob, self._blob_covered = stored.version, stored.blob, stored.covered_seq
+            self._covered = stored.covered_seq
+        if await repo.last_transaction_seq(conn) > self._covered:
+            missing, last = await repo.history_frame(conn, after_seq=self._covered)
+            await asyncio.to_thread(self._engine.screen, missing)
+            self.replayed += missing.height
+            self._covered = last
+
+    async def process(
+        self,
+        frame: pl.DataFrame,
+        names: Sequence[str] | None,
+        *,
+        rpc: str,
+        request_id: str = "",
+        caller: str = "",
+    ) -> BatchOutcome:
+        """Screen and commit one micro-batch (see the module docstring).
+
+        Args:
+            frame: The batch as a screening frame, in arrival order.
+            names: Counterparty name per row ("" when none), stored sealed.
+            rpc: The RPC on whose behalf (audit).
+            request_id: The request id (audit).
+            caller: Audit identity; empty takes the RPC's caller.
+
+        Raises:
+            Aborted: another writer changed the state under us (retry).
+            InvalidArgument: the engine refused the batch (naming the field).
+        """
+        async with self._lock:
+            try:
+                async with self._db.transaction() as conn:
+                    outcome, blob = await self._process(
+                        conn, frame, names, rpc=rpc, request_id=request_id, caller=caller
+                    )
+            except BaseException:
+                self._restore()
+                raise
+            if blob is not None:
+                self._version += 1
+                self._blob, self._blob_covered = blob, outcome.covered_seq
+                self._since_checkpoint = 0
+            elif outcome.inserted:
+                self._since_checkpoint += 1
+            self._covered = outcome.covered_seq
+            self._watermark_us = outcome.watermark_us
+            return outcome
+
+    async def _process(
+        self,
+        conn: AsyncConnection,
+        frame: pl.DataFrame,
+        names: Sequence[str] | None,
+        *,
+        rpc: str,
+        request_id: str,
+        caller: str,
+    ) -> tuple[BatchOutcome, bytes | None]:
+        await self._sync(conn)
+        ids = frame["transaction_id"].to_list()
+        known = await repo.known_transactions(conn, ids)
+        first = frame.with_row_index("_row").unique("transaction_id", keep="first", maintain_order=True)
+        fresh = first.filter(~pl.col("transaction_id").is_in(list(known))) if known else first
+        rows_kept = fresh["_row"].to_list()
+        fresh = fresh.drop("_row")
+        result = await asyncio.to_thread(self._engine.screen, fresh)
+        now = self._now_us()
+        if fresh.height == 0:
+            watermark = await repo.watermark_us(conn)
+            return BatchOutcome(result, known, {}, 0, frame.height, watermark, covered_seq=self._covered), None
+        await self._store_transactions(conn, fresh, [names[i] for i in rows_kept] if names else None, result, now)
+        alert_ids, entries, new_alerts = await self._store_alerts(
+            conn, result, now, rpc=rpc, request_id=request_id, caller=caller
+        )
+        covered = await repo.last_transaction_seq(conn)
+        blob: bytes | None = None
+        if self._since_checkpoint + 1 >= self._checkpoint_every:
+            blob = await asyncio.to_thread(self._engine.state.to_bytes)
+            if not await repo.save_state(
+                conn,
+                expected_version=self._version,
+                blob=blob,
+                covered_seq=covered,
+                rule_set_version=self.rules.version,
+                now_us=now,
+            ):
+                raise Aborted(
+                    "screening state changed concurrently; retry", reason="STATE_CONFLICT", domain="aml.fintech"
+                )
+        counts = result.decisions["decision"].value_counts()
+        summary = {str(d): int(n) for d, n in counts.iter_rows()}
+        entries.insert(
+            0,
+            AuditEntry(
+                kind=AuditKind.DECISION,
+                rpc=rpc,
+                decision="SCREENED",
+                request_id=request_id,
+                caller=caller,
+                engine=ENGINE_NAME,
+                engine_version=ENGINE_VERSION,
+                rule_set_version=result.rule_set_version,
+                input_digest=hashlib.sha256("\n".join(fresh["transaction_id"].to_list()).encode()).hexdigest(),
+                details={"transactions": fresh.height, "decisions": summary, "history_seq": covered},
+            ),
+        )
+        watermark = max(self._watermark_us, int(fresh["execute_time_us"].max()))  # type: ignore[arg-type]
+        receipts = await self._audit.append_batch(conn, entries)
+        return (
+            BatchOutcome(
+                result=result,
+                known=known,
+                alert_ids=alert_ids,
+                inserted=fresh.height,
+                duplicates=frame.height - fresh.height,
+                watermark_us=watermark,
+                new_alerts=new_alerts,
+                covered_seq=covered,
+                audit_record_ids=[r.record_id for r in receipts],
+            ),
+            blob,
+        )
+
+    async def _store_transactions(
+        self,
+        conn: AsyncConnection,
+        fresh: pl.DataFrame,
+        names: Sequence[str] | None,
+        result: ScreeningResult,
+        now: int,
+    ) -> None:
+        decisions = result.decisions
+        sealed: list[bytes | None] = [None] * fresh.height
+        if names and any(names):
+            subjects = {
+                Subject("account", s) for s, n in zip(fresh["source_account_id"].to_list(), names, strict=True) if n
+            }
+            await self._keyring.prefetch(conn, subjects)
+            for i, (tx_id, source, name) in enumerate(
+                zip(fresh["transaction_id"].to_list(), fresh["source_account_id"].to_list(), names, strict=True)
+            ):
+                if name:
+                    sealed[i] = await self._keyring.seal_text(
+                        conn, Subject("account", source), name, context=f"aml.counterparty:{tx_id}"
+                    )
+        rows: list[dict[str, Any]] = [
+            {
+                "transaction_id": r[0],
+                "source_account_id": r[1],
+                "target_account_id": r[2],
+                "amount_minor": r[3],
+                "currency": r[4],
+                "execute_time_us": r[5],
+                "channel": r[6],
+                "origin_country": r[7],
+                "counterparty_country": r[8],
+                "counterparty_name_sealed": sealed[i],
+                "decision": d,
+                "score": s,
+                "rule_set_version": result.rule_set_version,
+                "stored_us": now,
+            }
+            for i, (r, d, s) in enumerate(
+                zip(fresh.iter_rows(), decisions["decision"].to_list(), decisions["score"].to_list(), strict=True)
+            )
+        ]
+        await repo.insert_transactions(conn, rows)
+
+    async def _store_alerts(
+        self, conn: AsyncConnection, result: ScreeningResult, now: int, *, rpc: str, request_id: str, caller: str
+    ) -> tuple[dict[str, str], list[AuditEntry], int]:
+        if result.alerts.height == 0:
+            return {}, [], 0
+        hits_by_account: dict[str, list[dict[str, Any]]] = {}
+        for hit in result.hits.iter_rows(named=True):
+            hits_by_account.setdefault(hit["subject_account_id"], []).append(
+                {
+                    "transaction_id": hit["transaction_id"],
+                    "rule_id": hit["rule_id"],
+                    "reason_code": hit["reason_code"],
+                    "score_contribution": hit["score_contribution"],
+                    "window_start_us": hit["window_start_us"],
+                    "window_end_us": hit["window_end_us"],
+                    "evidence_transaction_ids": list(hit["evidence_transaction_ids"]),
+                    "evidence_total_minor": hit["evidence_total_minor"],
+                    "currency": hit["currency"],
+                    "summary": hit["summary"],
+                }
+            )
+        rows = list(result.alerts.iter_rows(named=True))
+        existing = await repo.alerts_by_key(conn, [r["alert_key"] for r in rows])
+        alert_ids: dict[str, str] = {}
+        entries: list[AuditEntry] = []
+        new_alerts = 0
+        for row in rows:
+            key = row["alert_key"]
+            tx_set = set(row["transaction_ids"])
+            hits = [h for h in hits_by_account.get(row["account_id"], []) if h["transaction_id"] in tx_set]
+            rules = {r.lower() for r in row["reason_codes"]}
+            old = existing.get(key)
+            if old is None:
+                alert = StoredAlert(
+                    seq=0,
+                    alert_id=alert_id_for(key),
+                    alert_key=key,
+                    account_id=row["account_id"],
+                    status=ALERT_STATUS_OPEN,
+                    score=round(float(row["score"]), 6),
+                    rules=tuple(sorted(rules)),
+                    hits=tuple(hits[-MAX_ALERT_HITS:]),
+                    transaction_ids=tuple(row["transaction_ids"][-MAX_ALERT_TRANSACTIONS:]),
+                    first_time_us=int(row["first_time_us"]),
+                    last_time_us=int(row["last_time_us"]),
+                    rule_set_version=result.rule_set_version,
+                    case_id="",
+                    create_us=now,
+                    update_us=now,
+                )
+                await repo.insert_alert(conn, alert)
+                decision = "ALERT_RAISED"
+                new_alerts += 1
+            else:
+                txs = list(dict.fromkeys([*old.transaction_ids, *row["transaction_ids"]]))
+                alert = StoredAlert(
+                    **{
+                        **old.__dict__,
+                        "score": round(old.score + float(row["score"]), 6),
+                        "rules": tuple(sorted(set(old.rules) | rules)),
+                        "hits": tuple([*old.hits, *hits][-MAX_ALERT_HITS:]),
+                        "transaction_ids": tuple(txs[-MAX_ALERT_TRANSACTIONS:]),
+                        "first_time_us": min(old.first_time_us, int(row["first_time_us"])),
+                        "last_time_us": max(old.last_time_us, int(row["last_time_us"])),
+                        "rule_set_version": result.rule_set_version,
+                        "update_us": now,
+                    }
+                )
+                await repo.replace_alert_evidence(conn, alert)
+                # Not an ALERT* decision: the daily figures count alerts raised, not evidence added.
+                decision = "EVIDENCE_ADDED"
+            alert_ids[key] = alert.alert_id
+            entries.append(
+                AuditEntry(
+                    kind=AuditKind.DECISION,
+                    rpc=rpc,
+                    decision=decision,
+                    subject=Subject("account", alert.account_id),
+                    request_id=request_id,
+                    caller=caller,
+                    engine=ENGINE_NAME,
+                    engine_version=ENGINE_VERSION,
+                    rule_set_version=result.rule_set_version,
+                    details={
+                        "alert_id": alert.alert_id,
+                        "score": alert.score,
+                        "rules": sorted(rules),
+                        "transaction_ids": json.dumps(row["transaction_ids"][-50:]),
+                    },
+                )
+            )
+        return alert_ids, entries, new_alerts

@@ -1,0 +1,557 @@
+"""The risk service's use cases: assess (one or a micro-batch), the model card, the review queue.
+
+Owns the transactions: each assessment (or micro-batch of assessments) is stored with its audit
+records in one transaction, the audit append last; REFER decisions open a review in the same
+transaction. CPU work (validation, mapping, the engine) runs in an executor so the event loop keeps
+serving. Works with protobuf messages (the stored and replayed form) but never imports ``grpc``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from fintech.common.v1 import common_pb2
+from fintech.risk.v1 import risk_service_pb2 as pb
+from google.protobuf import timestamp_pb2
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.audit.records import AuditEntry, AuditKind, ValidationOutcome
+from server.risk import mapping, repository
+from server.risk.domain import LoanAssessment
+from server.risk.drift import ScoreDriftMonitor
+from server.risk.engine import ENGINE_NAME, ERROR_DOMAIN, RiskEngine
+from server.risk.explaining import ExplanationOutcome, explain
+from server.risk.model_card import build_model_card
+from server.risk.settings import RiskSettings
+from server.runtime.clock import Clock
+from server.runtime.errors import (
+    Aborted,
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
+from server.runtime.interceptors import check_message
+from server.storage.idempotency import lookup as idempotency_lookup
+from server.storage.idempotency import payload_digest
+from server.storage.page_tokens import filter_scope
+
+SERVICE = "/fintech.risk.v1.RiskService"
+RPC_ASSESS = f"{SERVICE}/AssessLoanApplication"
+RPC_ASSESS_STREAM = f"{SERVICE}/AssessLoanApplications"
+RPC_LIST_REVIEWS = f"{SERVICE}/ListLoanReviews"
+RPC_DECIDE_REVIEW = f"{SERVICE}/DecideLoanReview"
+DEFAULT_PAGE_SIZE = 50
+
+_SOURCE = {
+    "LLM": common_pb2.EXPLANATION_SOURCE_LLM,
+    "TEMPLATE": common_pb2.EXPLANATION_SOURCE_TEMPLATE,
+    "NONE": common_pb2.EXPLANATION_SOURCE_NONE,
+}
+_VALIDATION = {
+    "PASSED": common_pb2.VALIDATION_OUTCOME_PASSED,
+    "FAILED": common_pb2.VALIDATION_OUTCOME_FAILED,
+    "NOT_APPLICABLE": common_pb2.VALIDATION_OUTCOME_NOT_APPLICABLE,
+}
+_REVIEW_STATUS = {repository.PENDING: pb.LOAN_REVIEW_STATUS_PENDING, repository.DECIDED: pb.LOAN_REVIEW_STATUS_DECIDED}
+
+
+@dataclass(frozen=True)
+class CallerInfo:
+    """Who is calling, as the desk needs it (taken from ``current_caller()`` by the servicer)."""
+
+    audit_identity: str
+    principal: str
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """One application the engine decided, before it is stored."""
+
+    request: pb.AssessLoanApplicationRequest
+    digest: str
+    assessment: LoanAssessment
+    explanation: ExplanationOutcome | None
+
+
+def _prefixed(error: InvalidArgument, prefix: str) -> InvalidArgument:
+    """The same error with every field named from the stream item (``application.loan.amount``)."""
+    return InvalidArgument(
+        error.message,
+        reason=error.reason,
+        domain=error.domain,
+        metadata=dict(error.metadata),
+        violations=tuple(FieldViolation(prefix + v.field, v.description, v.reason) for v in error.violations),
+    )
+
+
+def _timestamp_us(micros: int | None) -> timestamp_pb2.Timestamp | None:
+    if micros is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromMicroseconds(micros)
+    return stamp
+
+
+def _recommendation_name(value: int) -> str:
+    return str(pb.Recommendation.Name(value)).removeprefix("RECOMMENDATION_")
+
+
+class RiskDesk:
+    """The risk service's use cases over the engine, storage, audit trail and inference pool."""
+
+    def __init__(
+        self,
+        *,
+        engine: RiskEngine,
+        monitor: ScoreDriftMonitor,
+        settings: RiskSettings,
+        database: Any,
+        audit: Any,
+        keyring: Any,
+        idempotency: Any,
+        page_tokens: Any,
+        pool: Any | None,
+        clock: Clock,
+        executor: Executor | None = None,
+    ) -> None:
+        """Bind the engine to the process's shared resources (see :func:`server.risk.service.build`)."""
+        self.engine = engine
+        self.monitor = monitor
+        self.settings = settings
+        self._db = database
+        self._audit = audit
+        self._keyring = keyring
+        self._idempotency = idempotency
+        self._tokens = page_tokens
+        self.pool = pool
+        self._clock = clock
+        self._executor = executor
+
+    def _new_id(self) -> str:
+        return os.urandom(16).hex()
+
+    def _now_us(self) -> int:
+        return int(self._clock.now().timestamp() * 1_000_000)
+
+    async def _cpu(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    # -- assessing ---------------------------------------------------------------------------------
+
+    async def _explain(
+        self, assessment: LoanAssessment, caller: CallerInfo, time_remaining: float | None, *, batch: bool
+    ) -> ExplanationOutcome:
+        return await explain(
+            assessment,
+            self.pool,
+            attempts=self.settings.explanation_attempts,
+            caller=caller.principal,
+            time_remaining=time_remaining,
+            batch=batch,
+        )
+
+    async def assess(
+        self, request: pb.AssessLoanApplicationRequest, *, caller: CallerInfo, time_remaining: float | None = None
+    ) -> pb.AssessLoanApplicationResponse:
+        """Assess one application, idempotently by ``request_id`` (a retry gets the stored response).
+
+        Raises:
+            InvalidArgument: a field the engine refuses (named).
+            AlreadyExists: REQUEST_ID_REUSED (the id was used with another payload).
+        """
+        digest = payload_digest(request)
+        async with self._db.read() as conn:
+            stored = await idempotency_lookup(conn, rpc=RPC_ASSESS, request_id=request.request_id, digest=digest)
+        decided: _Decided | None = None
+        if stored is None:
+            # The engine and the LLM run outside the transaction: neither holds the write lock.
+            application = mapping.application_from_proto(request)
+            assessment: LoanAssessment = await self._cpu(self.engine.assess, application)
+            outcome = (
+                await self._explain(assessment, caller, time_remaining, batch=False)
+                if request.include_explanation
+                else None
+            )
+            decided = _Decided(request, digest, assessment, outcome)
+
+        async def work(conn: AsyncConnection) -> pb.AssessLoanApplicationResponse:
+            if decided is None:  # the stored response vanished between the read and this transaction
+                raise Aborted("the stored response changed; retry", reason="RETRY", domain=ERROR_DOMAIN)
+            result = (await self._persist(conn, [decided], rpc=RPC_ASSESS, caller=caller))[0]
+            if isinstance(result, DomainError):
+                raise result
+            return pb.AssessLoanApplicationResponse(assessment=result)
+
+        response: pb.AssessLoanApplicationResponse = await self._idempotency.run(
+            rpc=RPC_ASSESS,
+            request_id=request.request_id,
+            request=request,
+            response_type=pb.AssessLoanApplicationResponse,
+            work=work,
+            subject=repository.applicant_subject(request.applicant.applicant_id),
+        )
+        if decided is not None:
+            self.monitor.observe([decided.assessment.score])
+        return response
+
+    def _decide_items(
+        self, items: Sequence[pb.AssessLoanApplicationsRequest]
+    ) -> list[tuple[pb.AssessLoanApplicationRequest, str, LoanAssessment] | InvalidArgument]:
+        """Validate, map and assess a micro-batch (CPU only; runs in the executor)."""
+        results: list[tuple[pb.AssessLoanApplicationRequest, str, LoanAssessment] | InvalidArgument | None] = []
+        valid: list[int] = []
+        applications = []
+        for item in items:
+            try:
+                check_message(item)
+                if not item.HasField("application"):
+                    raise InvalidArgument(
+                        "the item carries no application",
+                        reason="INVALID_REQUEST",
+                        domain=ERROR_DOMAIN,
+                        violations=(FieldViolation("application", "required", "REQUIRED"),),
+                    )
+                try:
+                    application = mapping.application_from_proto(item.application)
+                except InvalidArgument as error:
+                    raise _prefixed(error, "application.") from None
+            except InvalidArgument as error:
+                results.append(error)
+                continue
+            valid.append(len(results))
+            results.append(None)
+            applications.append(application)
+        assessed = self.engine.assess_batch(applications)
+        for index, outcome in zip(valid, assessed, strict=True):
+            item = items[index]
+            if isinstance(outcome, InvalidArgument):
+                results[index] = _prefixed(outcome, "application.")
+            else:
+                results[index] = (item.application, payload_digest(item.application), outcome)
+        return [r for r in results if r is not None]
+
+    async def assess_batch(
+        self, items: Sequence[pb.AssessLoanApplicationsRequest], *, caller: CallerInfo
+    ) -> list[pb.AssessLoanApplicationsResponse]:
+        """Assess a micro-batch of stream items; stored with their audit records in one transaction.
+
+        Returns:
+            One response per item, in order: the assessment, or the item's error as a ``google.rpc.Status``.
+        """
+        from server.runtime.interceptors import status_for
+
+        decided_or_error = await self._cpu(self._decide_items, items)
+        decided: list[_Decided] = []
+        positions: list[int] = []
+        responses: list[pb.AssessLoanApplicationsResponse] = [
+            pb.AssessLoanApplicationsResponse(item_id=item.item_id) for item in items
+        ]
+        explain_jobs: dict[int, Any] = {}
+        for index, outcome in enumerate(decided_or_error):
+            if isinstance(outcome, DomainError):
+                responses[index].error.CopyFrom(status_for(outcome))
+                continue
+            request, digest, assessment = outcome
+            if request.include_explanation:
+                explain_jobs[len(decided)] = self._explain(assessment, caller, None, batch=True)
+            decided.append(_Decided(request, digest, assessment, None))
+            positions.append(index)
+        if explain_jobs:
+            outcomes = await asyncio.gather(*explain_jobs.values())
+            for slot, outcome_ in zip(explain_jobs, outcomes, strict=True):
+                d = decided[slot]
+                decided[slot] = _Decided(d.request, d.digest, d.assessment, outcome_)
+        if decided:
+            async with self._db.transaction() as conn:
+                stored = await self._persist(conn, decided, rpc=RPC_ASSESS_STREAM, caller=caller)
+            # Released only now, after the commit.
+            fresh_scores = []
+            for position, result, d in zip(positions, stored, decided, strict=True):
+                if isinstance(result, DomainError):
+                    responses[position].error.CopyFrom(status_for(result))
+                else:
+                    responses[position].assessment.CopyFrom(result)
+                    fresh_scores.append(d.assessment.score)
+            self.monitor.observe(fresh_scores)
+        return responses
+
+    async def _persist(
+        self, conn: AsyncConnection, decided: Sequence[_Decided], *, rpc: str, caller: CallerInfo
+    ) -> list[pb.LoanAssessment | DomainError]:
+        """Store assessments, open reviews for REFER and append one audit record per new decision, in ``conn``.
+
+        A ``request_id`` already stored answers with the stored assessment (same payload) or
+        ``REQUEST_ID_REUSED`` (another payload).
+        """
+        now = self._clock.now().astimezone(UTC)
+        now_us = int(now.timestamp() * 1_000_000)
+        existing = await repository.find_by_request_ids(conn, self._keyring, [d.request.request_id for d in decided])
+        results: list[pb.LoanAssessment | DomainError | None] = []
+        rows: list[repository.NewAssessment] = []
+        reviews: list[tuple[str, str, str, str]] = []
+        entries: list[AuditEntry] = []
+        fresh: list[int] = []
+        batch_ids: dict[str, tuple[str, pb.LoanAssessment]] = {}
+        for d in decided:
+            request_id = d.request.request_id
+            previous = existing.get(request_id)
+            seen = (previous.input_digest, previous.message) if previous is not None else batch_ids.get(request_id)
+            if seen is not None:
+                if seen[0] != d.digest:
+                    results.append(
+                        AlreadyExists(
+                            f"request_id {request_id} was already used with a different application",
+                            reason="REQUEST_ID_REUSED",
+                            domain=ERROR_DOMAIN,
+                            metadata={"request_id": request_id},
+                        )
+                    )
+                else:
+                    results.append(seen[1])
+                continue
+            message = self._message(d, now)
+            assessment_id = self._new_id()
+            if d.assessment.recommendation.value == "REFER":
+                message.review_id = self._new_id()
+                reviews.append(
+                    (message.review_id, assessment_id, message.application_id, d.request.applicant.applicant_id)
+                )
+            source = d.explanation.source if d.explanation is not None else "NONE"
+            rows.append(
+                repository.NewAssessment(
+                    assessment_id=assessment_id,
+                    request_id=request_id,
+                    input_digest=d.digest,
+                    applicant_id=d.request.applicant.applicant_id,
+                    explanation_source=source,
+                    created_us=now_us,
+                    message=message,
+                )
+            )
+            entries.append(self._audit_entry(d, message, assessment_id, rpc=rpc, caller=caller))
+            batch_ids[request_id] = (d.digest, message)
+            fresh.append(len(results))
+            results.append(message)
+        await repository.insert_assessments(conn, self._keyring, rows)
+        await repository.insert_reviews(conn, reviews, created_us=now_us)
+        receipts = await self._audit.append_batch(conn, entries)  # last: the chain head is held briefly
+        for index, receipt in zip(fresh, receipts, strict=True):
+            message = results[index]
+            assert isinstance(message, pb.LoanAssessment)
+            message.provenance.audit_record_id = receipt.record_id
+        return [r for r in results if r is not None]
+
+    def _message(self, d: _Decided, now: Any) -> pb.LoanAssessment:
+        message = mapping.assessment_to_proto(d.assessment)
+        message.assess_time.FromDatetime(now)
+        outcome = d.explanation
+        if outcome is None:
+            message.explanation_source = common_pb2.EXPLANATION_SOURCE_NONE
+            message.provenance.validation_outcome = common_pb2.VALIDATION_OUTCOME_NOT_APPLICABLE
+            return message
+        message.explanation = outcome.text
+        message.explanation_source = _SOURCE[outcome.source]
+        message.provenance.validation_outcome = _VALIDATION[outcome.validation]
+        if outcome.prompt_ref:
+            message.provenance.prompt_template_id = outcome.prompt_ref.partition("@")[0]
+            message.provenance.prompt_template_version = outcome.prompt_version
+        message.provenance.llm_model = outcome.llm_model
+        message.provenance.llm_endpoint = outcome.llm_endpoint
+        return message
+
+    def _audit_entry(
+        self, d: _Decided, message: pb.LoanAssessment, assessment_id: str, *, rpc: str, caller: CallerInfo
+    ) -> AuditEntry:
+        outcome = d.explanation
+        details: dict[str, Any] = {"assessment_id": assessment_id, "application_id": message.application_id}
+        if message.review_id:
+            details["review_id"] = message.review_id
+        validation = ValidationOutcome.NOT_APPLICABLE
+        llm_output = ""
+        if outcome is not None:
+            validation = ValidationOutcome(outcome.validation)
+            details["explanation_source"] = outcome.source
+            if outcome.reason:
+                details["template_reason"] = outcome.reason
+            if outcome.unsupported:
+                details["unsupported"] = [
+                    [{"text": s.text, "reason": s.reason} for s in spans] for spans in outcome.unsupported
+                ]
+            if outcome.raw_outputs:
+                llm_output = json.dumps(list(outcome.raw_outputs))
+        return AuditEntry(
+            kind=AuditKind.DECISION,
+            rpc=rpc,
+            decision=d.assessment.recommendation.value,
+            subject=repository.applicant_subject(d.request.applicant.applicant_id),
+            request_id=d.request.request_id,
+            caller=caller.audit_identity,
+            input_digest=d.digest,
+            engine=ENGINE_NAME,
+            engine_version=d.assessment.engine_version,
+            rule_set_version=d.assessment.rule_set_version,
+            model_id=d.assessment.model_id,
+            prompt_template_id=outcome.prompt_ref if outcome is not None else "",
+            prompt_template_digest=outcome.prompt_digest if outcome is not None else "",
+            validation_outcome=validation,
+            llm_output=llm_output,
+            details=details,
+        )
+
+    # -- model card ---------------------------------------------------------------------------------
+
+    def model_card(self) -> pb.ModelCard:
+        """The scorecard's model card with the PSI of recent assessments (NaN until enough were seen)."""
+        card = build_model_card(self.engine.scorecard, self.engine.policy, self.monitor.psi())
+        return mapping.model_card_to_proto(card)
+
+    # -- the review queue ---------------------------------------------------------------------------
+
+    def _review_pb(self, record: repository.ReviewRecord) -> pb.LoanReview:
+        review = pb.LoanReview(
+            review_id=record.review_id,
+            application_id=record.application_id,
+            assessment=record.assessment,
+            status=_REVIEW_STATUS[record.status],
+            justification=record.justification,
+            decided_by=record.decided_by or "",
+            create_time=_timestamp_us(record.created_us),
+        )
+        if record.final_decision:
+            review.final_decision = pb.Recommendation.Value(f"RECOMMENDATION_{record.final_decision}")
+        if record.decided_us is not None:
+            review.decide_time.CopyFrom(_timestamp_us(record.decided_us))
+        return review
+
+    async def list_reviews(self, request: pb.ListLoanReviewsRequest) -> pb.ListLoanReviewsResponse:
+        """A page of the review queue, oldest first, optionally one status (signed page tokens).
+
+        Raises:
+            InvalidArgument: a page token not issued for this list and filter.
+        """
+        status = None
+        if request.status != pb.LOAN_REVIEW_STATUS_UNSPECIFIED:
+            status = str(pb.LoanReviewStatus.Name(request.status)).removeprefix("LOAN_REVIEW_STATUS_")
+        scope = filter_scope(RPC_LIST_REVIEWS, {"status": status or ""})
+        after = None
+        if request.page_token:
+            position = self._tokens.decode(request.page_token, scope=scope)
+            after = (int(position["c"]), str(position["r"]))
+        size = request.page_size or DEFAULT_PAGE_SIZE
+        async with self._db.read() as conn:
+            records = await repository.list_reviews(conn, self._keyring, status=status, after=after, limit=size + 1)
+        response = pb.ListLoanReviewsResponse(reviews=[self._review_pb(r) for r in records[:size]])
+        if len(records) > size:
+            last = records[size - 1]
+            response.next_page_token = self._tokens.encode({"c": last.created_us, "r": last.review_id}, scope=scope)
+        return response
+
+    async def decide_review(
+        self, request: pb.DecideLoanReviewRequest, *, caller: CallerInfo
+    ) -> pb.DecideLoanReviewResponse:
+        """A loan officer's decision on a REFER, audited, idempotent by ``request_id``.
+
+        Raises:
+            NotFound: no such review.
+            FailedPrecondition: the review was already decided.
+        """
+        decision = _recommendation_name(request.decision)
+
+        async def work(conn: AsyncConnection) -> pb.DecideLoanReviewResponse:
+            record = await repository.get_review(conn, self._keyring, request.review_id)
+            if record is None:
+                raise NotFound(
+                    "no such loan review",
+                    reason="REVIEW_NOT_FOUND",
+                    domain=ERROR_DOMAIN,
+                    metadata={"review_id": request.review_id},
+                )
+            if record.status != repository.PENDING:
+                raise FailedPrecondition(
+                    f"the review was already decided ({record.final_decision})",
+                    reason="REVIEW_ALREADY_DECIDED",
+                    domain=ERROR_DOMAIN,
+                    metadata={"review_id": request.review_id},
+                )
+            now_us = self._now_us()
+            decided = await repository.decide_review(
+                conn,
+                self._keyring,
+                review=record,
+                decision=decision,
+                decided_by=caller.audit_identity,
+                justification=request.justification,
+                decided_us=now_us,
+            )
+            if not decided:
+                raise FailedPrecondition(
+                    "the review was decided concurrently",
+                    reason="REVIEW_ALREADY_DECIDED",
+                    domain=ERROR_DOMAIN,
+                    metadata={"review_id": request.review_id},
+                )
+            provenance = record.assessment.provenance
+            engine_reasons = [r.code for r in record.assessment.key_risk_points] + [
+                h.rule_id for h in record.assessment.rule_hits
+            ]
+            await self._audit.append(
+                conn,
+                AuditEntry(
+                    kind=AuditKind.DECISION,
+                    rpc=RPC_DECIDE_REVIEW,
+                    decision=f"REVIEW:REFER->{decision}",
+                    subject=repository.applicant_subject(record.applicant_id),
+                    request_id=request.request_id,
+                    caller=caller.audit_identity,
+                    input_digest=payload_digest(request),
+                    engine=provenance.engine,
+                    engine_version=provenance.engine_version,
+                    rule_set_version=provenance.rule_set_version,
+                    model_id=provenance.model_id,
+                    validation_outcome=ValidationOutcome.NOT_APPLICABLE,
+                    details={
+                        "review_id": record.review_id,
+                        "assessment_id": record.assessment_id,
+                        "application_id": record.application_id,
+                        "engine_recommendation": "REFER",
+                        "engine_reasons": engine_reasons,
+                        "final_decision": decision,
+                        "justification": request.justification,
+                    },
+                ),
+            )
+            updated = repository.ReviewRecord(
+                **{
+                    **record.__dict__,
+                    "status": repository.DECIDED,
+                    "final_decision": decision,
+                    "decided_by": caller.audit_identity,
+                    "decided_us": now_us,
+                    "justification": request.justification,
+                }
+            )
+            return pb.DecideLoanReviewResponse(review=self._review_pb(updated))
+
+        async with self._db.read() as conn:
+            known = await repository.get_review(conn, self._keyring, request.review_id)
+        # The stored response holds the applicant's assessment: sealed under their key, so erasure covers it.
+        subject = repository.applicant_subject(known.applicant_id) if known is not None else None
+        response: pb.DecideLoanReviewResponse = await self._idempotency.run(
+            rpc=RPC_DECIDE_REVIEW,
+            request_id=request.request_id,
+            request=request,
+            response_type=pb.DecideLoanReviewResponse,
+            work=work,
+            subject=subject,
+        )
+        return response
