@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed-$(shell sha256sum $(LOCK) clients/python/pyproject.t
 export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# pip names every package missing from this machine's local mirrors; that is noise, not a problem.
+PIP_NOISE := is ignored: it is neither a file nor a directory
 
 .PHONY: help venv run test bench eval train lint proto lock breaking sbom clean
 
@@ -28,14 +30,14 @@ $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	@# Every package pinned with its hash, torch as the local CPU build: nothing resolves at install time.
 	@echo "installing the locked environment into $(VENV) (first time: several minutes)"
-	@set -e; { $(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) 2>&1; echo "pip=$$?"; } \
-	  | grep -v "is ignored: it is neither a file nor a directory" | tee $(VENV)/install.log | grep -v "^pip=" || true; \
-	  grep -q "^pip=0$$" $(VENV)/install.log
-	@set -e; { $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(if $(wildcard clients/python/pyproject.toml),-e clients/python,) 2>&1; echo "pip=$$?"; } \
-	  | grep -v "is ignored: it is neither a file nor a directory" | tee $(VENV)/install-local.log | grep -v "^pip=" || true; \
-	  grep -q "^pip=0$$" $(VENV)/install-local.log
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) > $(VENV)/install.log 2>&1 \
+	  || { grep -v "$(PIP_NOISE)" $(VENV)/install.log | tail -40; exit 1; }
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  $(if $(wildcard clients/python/pyproject.toml),-e clients/python,) > $(VENV)/install-local.log 2>&1 \
+	  || { grep -v "$(PIP_NOISE)" $(VENV)/install-local.log | tail -40; exit 1; }
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+	@echo "environment ready"
 
 lock:
 	$(PY) -m piptools compile --generate-hashes --allow-unsafe --strip-extras -q -o $(LOCK) requirements.in
