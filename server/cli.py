@@ -248,6 +248,76 @@ def ops_status(
     Console().print(services, endpoints)
 
 
+inference_app = typer.Typer(no_args_is_help=True, help="The LLM inference pool (through OperationsService; sre).")
+app.add_typer(inference_app, name="inference")
+
+
+@inference_app.command("status")
+def inference_status(
+    target: Annotated[str, typer.Option("--target", help="HOST:PORT of a server or of Envoy.")] = "localhost:50051",
+    certs: Annotated[Path, typer.Option("--certs", help="PKI directory (fintech certs init).")] = Path("var/certs"),
+    role: Annotated[str, typer.Option("--role", help="Whose certificate to present.")] = "sre",
+) -> None:
+    """Every endpoint of the pool: state, load, requests, errors, ejections."""
+    from fintech.client import OperationsServiceSyncClient
+    from fintech.operations.v1 import operations_service_pb2 as ops
+    from rich.table import Table
+
+    from server.cli_client import Connection, reported_errors
+
+    with reported_errors(), Connection(target, certs, role).channel() as channel:
+        status = OperationsServiceSyncClient(channel).get_platform_status(request=ops.GetPlatformStatusRequest())
+    table = Table(
+        "endpoint", "group", "state", "in flight/limit", "waiting", "kv cache", "requests", "errors", "ejections"
+    )
+    for ep in status.endpoints:
+        table.add_row(
+            ep.endpoint_id,
+            ep.model_group,
+            ops.EndpointState.Name(ep.state).removeprefix("ENDPOINT_STATE_"),
+            f"{ep.outstanding_requests}/{ep.concurrency_limit}",
+            str(ep.requests_waiting),
+            f"{ep.kv_cache_usage:.0%}",
+            str(ep.requests_total),
+            str(ep.errors_total),
+            str(ep.ejections),
+        )
+    if not status.endpoints:
+        console.print("[yellow]no model group is configured on this server[/yellow]")
+    Console().print(table)
+
+
+@inference_app.command("drill")
+def inference_drill(
+    group: Annotated[str, typer.Option("--group", help="Model group to take out; empty: the primary.")] = "",
+    outage: Annotated[int, typer.Option("--outage", help="Seconds the group stays out.")] = 10,
+    rate: Annotated[int, typer.Option("--rate", help="Synthetic requests per second.")] = 5,
+    target: Annotated[str, typer.Option("--target", help="HOST:PORT of a server or of Envoy.")] = "localhost:50051",
+    certs: Annotated[Path, typer.Option("--certs", help="PKI directory (fintech certs init).")] = Path("var/certs"),
+    role: Annotated[str, typer.Option("--role", help="Whose certificate to present.")] = "sre",
+) -> None:
+    """The switching drill: under steady load, take the primary out, watch traffic move, and back."""
+    from fintech.client import OperationsServiceSyncClient
+    from fintech.operations.v1 import operations_service_pb2 as ops
+
+    from server.cli_client import Connection, reported_errors
+
+    request = ops.RunInferenceDrillRequest(primary_group=group, outage_seconds=outage, requests_per_second=rate)
+    with reported_errors(), Connection(target, certs, role).channel() as channel:
+        with console.status(f"drilling: load at {rate}/s, primary out for {outage} s..."):
+            report = OperationsServiceSyncClient(channel).run_inference_drill(request=request, timeout=outage + 120)
+    typer.echo(f"requests sent {report.requests_sent}, failed {report.requests_failed}")
+    for phase in report.phases:
+        served = ", ".join(f"{g.reason}" + (f" ({g.count})" if g.count else "") for g in phase.served_by_group)
+        typer.echo(f"  {phase.name}: failed {phase.requests_failed}" + (f"; served by {served}" if served else ""))
+    typer.echo(
+        f"switch-over {report.switch_over_duration.ToTimedelta().total_seconds():.3f} s, "
+        f"switch-back {report.switch_back_duration.ToTimedelta().total_seconds():.3f} s"
+    )
+    if report.requests_failed:
+        raise typer.Exit(code=1)
+
+
 def _load(config: Path | None, loader):  # type: ignore[no-untyped-def]
     try:
         return loader(config)

@@ -498,6 +498,38 @@ from server.compliance.demo import (  # noqa: E402  (domain steps live with thei
 )
 from server.risk.demo import STEPS as RISK_STEPS  # noqa: E402
 
+
+def step_audit(platform: Platform) -> None:
+    from fintech.audit.v1 import audit_service_pb2 as audit
+    from fintech.client import AuditServiceSyncClient, secure_channel_sync
+
+    with _sdk_channel(platform, "auditor", secure_channel_sync) as channel:
+        client = AuditServiceSyncClient(channel)
+        recent = client.list_audit_records(request=audit.ListAuditRecordsRequest(page_size=200))
+        final = None
+        for progress in client.verify_audit_chain(request=audit.VerifyAuditChainRequest(), timeout=300):
+            final = progress
+    table = Table("record", "rpc", "decision", "caller", "engine", "trace")
+    for record in list(recent.audit_records)[-8:]:
+        table.add_row(
+            record.record_id[:12],
+            record.rpc.rsplit("/", 1)[-1],
+            record.decision[:28],
+            record.caller[:40],
+            f"{record.engine} {record.engine_version}".strip()[:24],
+            record.trace_id[:8],
+        )
+    verdict = "chain verified" if final is not None and final.result.ok else "CHAIN BROKEN"
+    checked = final.checked_count if final is not None else 0
+    console.print(
+        Panel(
+            table,
+            title=f"{len(STEPS)}. The audit trail (as the auditor): every decision above, hash-chained; "
+            f"{verdict}, {checked} records checked (fintech audit verify)",
+        )
+    )
+
+
 STEPS += [
     *RISK_STEPS,
     step_aml_ingest,
@@ -508,6 +540,7 @@ STEPS += [
     step_compliance_analyze,
     step_compliance_compare,
     step_compliance_review,
+    step_audit,
 ]
 
 

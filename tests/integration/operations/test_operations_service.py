@@ -148,3 +148,23 @@ async def test_daily_figures_count_the_audited_decisions(pki: DevPki, tmp_path) 
     assert (day.answers, day.escalations, day.loan_assessments, day.loan_referrals) == (3, 2, 1, 1)
     assert [(r.reason, r.count) for r in day.escalations_by_reason] == [("SENSITIVE_INTENT", 2)]
     del FakeClock
+
+
+async def test_inference_cli_shows_the_pool_and_runs_the_drill(with_pool, pki: DevPki) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from server.cli import app
+
+    running, _, _ = with_pool
+    common = ["--target", f"localhost:{running.port}", "--certs", str(pki.root)]
+    runner = CliRunner(env={"COLUMNS": "200"})
+    status = await asyncio.to_thread(runner.invoke, app, ["inference", "status", *common])
+    assert status.exit_code == 0, status.output
+    assert "deepseek-chat" in status.output and "HEALTHY" in status.output
+    drill = await asyncio.to_thread(runner.invoke, app, ["inference", "drill", "--outage", "2", "--rate", "10", *common])
+    assert drill.exit_code == 0, drill.output
+    assert "failed 0" in drill.output and "deepseek-fallback" in drill.output
+    denied = await asyncio.to_thread(runner.invoke, app, ["inference", "status", "--role", "agent", *common])
+    assert denied.exit_code == 1 and "PERMISSION_DENIED" in denied.output
