@@ -243,7 +243,8 @@ def reference_markdown() -> str:
                 default = Path(*default.parts[-3:])
             env = ENV_PREFIX + key.upper().replace(".", "__")
             shown = "" if default is None else f"`{default}`"
-            rows.append(f"| `{key}` | `{env}` | {shown} | {field.description or ''} |")
+            meaning = " ".join((field.description or "").split()).replace("|", "\\|")
+            rows.append(f"| `{key}` | `{env}` | {shown} | {meaning} |")
 
     walk(Settings, "")
     return "\n".join(rows)
