@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fintech.client import ComplianceServiceSyncClient, FailedPrecondition, secure_channel_sync
+from fintech.client import (
+    ComplianceServiceSyncClient,
+    DeadlineExceeded,
+    FailedPrecondition,
+    Unavailable,
+    secure_channel_sync,
+)
 from fintech.compliance.v1 import compliance_service_pb2 as pb
 from rich.console import Console
 from rich.panel import Panel
@@ -50,9 +56,11 @@ def step_compliance_analyze(platform: Platform) -> None:
     try:
         try:
             analysis = client.analyze_regulation(request=request, timeout=300).analysis
-        except FailedPrecondition as error:
-            # No LLM in this process: say so, then show the deterministic analysis alone.
-            console.print(Panel(f"{error.reason}: {error.message}", title="clause summaries unavailable"))
+        except (FailedPrecondition, DeadlineExceeded, Unavailable) as error:
+            # No LLM, or it could not answer in time: say so, then show the deterministic analysis alone.
+            console.print(
+                Panel(f"{error.code.name} {error.reason}: {error.message}", title="clause summaries unavailable")
+            )
             request.include_summaries = False
             request.request_id = str(uuid.uuid4())
             analysis = client.analyze_regulation(request=request, timeout=300).analysis

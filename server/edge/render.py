@@ -56,9 +56,10 @@ def _route(prefix: str, upstream: Upstream, cfg: EdgeConfig) -> dict[str, Any]:
             "cluster": upstream.name,
             "timeout": _seconds(upstream.timeout_seconds),
             "retry_policy": {
-                # Only `unavailable` (and failures before any byte reached the backend) are retried:
-                # other statuses are answers. A stream is never retried once its response has started.
-                "retry_on": "unavailable,connect-failure,refused-stream,reset-before-request",
+                # Only `unavailable` and connection failures are retried: other statuses are answers. A reset
+                # connection (a replica dying) is retried too: every mutation carries a request_id the service
+                # deduplicates (AIP-155), so a repeat is safe. A stream is never retried once its response started.
+                "retry_on": "unavailable,connect-failure,refused-stream,reset-before-request,reset",
                 "num_retries": cfg.retries,
                 "retry_back_off": {"base_interval": "0.025s", "max_interval": "0.25s"},
                 "retry_host_predicate": [

@@ -12,7 +12,7 @@ from fintech.customer.v1 import customer_service_pb2, customer_service_pb2_grpc
 from server.runtime.app import RunningServer
 from server.runtime.context import ServiceBinding
 from server.runtime.pki import DevPki
-from tests.fixtures.runtime import running_server, settings_for
+from tests.fixtures.runtime import running_server, settings_for, stateful_context
 
 
 class SlowKnowledge(customer_service_pb2_grpc.CustomerServiceServicer):
@@ -45,7 +45,8 @@ async def server(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Async
         tmp_path_factory.mktemp("data"),
         server={"services": ["risk", "aml", "compliance", "operations"]},
     )
-    async with running_server(settings, extra_bindings=[slow_binding(0.2)]) as running:
+    ctx = await stateful_context(settings)
+    async with running_server(settings, ctx=ctx, extra_bindings=[slow_binding(0.2)]) as running:
         yield running
 
 

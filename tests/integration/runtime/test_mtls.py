@@ -131,11 +131,12 @@ def load_pem(pem: bytes):  # type: ignore[no-untyped-def]
 
 
 async def test_unimplemented_rpc_says_so_honestly(server, pki: DevPki) -> None:
-    from fintech.risk.v1 import risk_service_pb2, risk_service_pb2_grpc
-
-    async with aio_channel(pki, "loan-officer", server.port) as channel:
+    # The stand-in CustomerService implements SearchKnowledge only; its other RPCs say so.
+    async with aio_channel(pki, "agent", server.port) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await risk_service_pb2_grpc.RiskServiceStub(channel).GetModelCard(risk_service_pb2.GetModelCardRequest())
+            await customer_service_pb2_grpc.CustomerServiceStub(channel).ListDocuments(
+                customer_service_pb2.ListDocumentsRequest()
+            )
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
