@@ -11,23 +11,37 @@ results before reporting, prints the ratios and writes ``bench/results/risk.json
 
 Stream part (:func:`bench_stream`, same run): assessments per second over the
 ``AssessLoanApplications`` bidirectional stream over mTLS, with every assessment
-stored (sealed) and audited (hash-chained) in one transaction per micro-batch, no
-explanation. The server runs in its own process (``--serve``: SQLite under a
-temporary directory, development PKI); the client streams pre-built items and
-counts results. Reported: wall-clock rate, the server's CPU seconds and peak RSS,
-and the ratio to the engine's batch path measured above. LLM-explanation latency
-is not measured here (it needs the development LLM; see docs/risk.md).
+stored (sealed under its applicant's data key) and audited (hash-chained, one
+record each, ``append_bulk``) in one transaction per micro-batch, no explanation.
+The server runs in its own process (``--serve``: SQLite under a temporary
+directory, development PKI); the client streams pre-built items and counts
+results. Reported: wall-clock rate, the server's CPU seconds and peak RSS, the
+ratio to the engine's batch path, and the ratio to the transport ceiling measured
+in the same run: the same stream, messages and mTLS against a bare ``grpc.aio``
+echo servicer that does no work (``--serve --echo``). Then a client writes
+``--unread`` items and reads nothing: how many writes complete and what the
+server's memory does (flow control).
+
+Explanation part (:func:`bench_explanations`): latency per application of the
+unary ``AssessLoanApplication`` with an explanation from the development LLM
+(``inference.devserver``: Gemma 3 270M through xllamacpp), p50/p99 over
+``--explained`` applications, against the same applications without one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
+import signal
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -161,22 +175,40 @@ def bench_engine(engine: RiskEngine, batch: list[LoanApplication], chunk: int, r
     }
 
 
-def _serve(data_dir: Path) -> None:
-    """``--serve``: a RiskService server process for :func:`bench_stream` (port written to ``data_dir/ready``)."""
+def _serve(data_dir: Path, *, llm_url: str | None = None, echo: bool = False) -> None:
+    """``--serve``: a server process for the stream benchmarks (port written to ``data_dir/ready``).
+
+    By default the full RiskService (runtime interceptors, SQLite, audit, keyring); with ``llm_url`` its
+    inference pool points at that OpenAI-compatible endpoint. With ``echo``: the transport ceiling, a bare
+    ``grpc.aio`` server with the same mTLS whose servicer answers each item with a fixed, realistically
+    sized result and does nothing else.
+    """
     import asyncio
     import signal
+
+    pki = data_dir / "pki"
+    if echo:
+        asyncio.run(_serve_echo(data_dir, pki))
+        return
 
     from server.risk.service import build
     from server.runtime.app import start_server
     from server.runtime.config import load_settings
     from server.runtime.wiring import build_context, prepare_state
 
-    pki = data_dir / "pki"
+    extra: dict[str, Any] = {}
+    if llm_url is not None:
+        extra["inference"] = {
+            "request_timeout_seconds": 180,
+            "groups": [{"name": "dev", "model": "gemma3-270m", "endpoints": [{"url": llm_url, "max_concurrency": 2}]}],
+            "budgets": {"enabled": False},
+        }
     settings = load_settings(
         None,
         data_dir=data_dir / "state",
         server={"port": 0, "metrics_port": 0, "services": ["operations"]},  # one is required; risk is added below
         tls={"ca_file": pki / "ca.pem", "cert_file": pki / "server.pem", "key_file": pki / "server-key.pem"},
+        **extra,
     )
 
     async def run() -> None:
@@ -194,11 +226,69 @@ def _serve(data_dir: Path) -> None:
     asyncio.run(run())
 
 
+async def _serve_echo(data_dir: Path, pki: Path) -> None:
+    import asyncio
+    import signal
+
+    import grpc
+    from fintech.risk.v1 import risk_service_pb2 as pb
+    from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
+
+    from server.risk.samples import approve_request
+
+    # A real result's size: the engine's answer for a sample application, as the full service sends it.
+    engine = RiskEngine.from_files()
+    from server.risk import mapping
+
+    result = mapping.assessment_to_proto(engine.assess(mapping.application_from_proto(approve_request())))
+
+    class Echo(pb_grpc.RiskServiceServicer):
+        async def AssessLoanApplications(self, request_iterator: Any, context: Any) -> Any:
+            async for item in request_iterator:
+                yield pb.AssessLoanApplicationsResponse(item_id=item.item_id, assessment=result)
+
+    server = grpc.aio.server()
+    pb_grpc.add_RiskServiceServicer_to_server(Echo(), server)
+    credentials = grpc.ssl_server_credentials(
+        [((pki / "server-key.pem").read_bytes(), (pki / "server.pem").read_bytes())],
+        root_certificates=(pki / "ca.pem").read_bytes(),
+        require_client_auth=True,
+    )
+    port = server.add_secure_port("localhost:0", credentials)
+    await server.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    (data_dir / "ready").write_text(str(port))
+    await stop.wait()
+    await server.stop(0)
+
+
+def _rss(pid: int) -> int:
+    """Current resident memory (bytes) of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """The live child processes of ``pid`` and theirs (the service's decide workers), from /proc."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            for child in children.read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
+
+
 def _process_figures(pid: int) -> tuple[float, int]:
-    """CPU seconds (user + system) and peak RSS (bytes) of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU seconds (user + system) of a process and its live descendants, and its peak RSS (bytes)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    cpu = 0.0
+    for member in (pid, *_descendants(pid)):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
     peak = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -206,40 +296,36 @@ def _process_figures(pid: int) -> tuple[float, int]:
     return cpu, peak
 
 
-def bench_stream(count: int) -> dict[str, Any]:
-    """Assessments/s over the mTLS AssessLoanApplications stream, each stored and audited (no explanation).
-
-    Args:
-        count: Applications streamed.
-
-    Returns:
-        The figures (``measured`` false with the reason if the server could not be started).
-    """
-    import asyncio
-    import signal
-    import subprocess
-    import tempfile
+def _stream_items(count: int, seed: int) -> list[Any]:
+    """``count`` varied stream items with fresh request ids (fixed seed)."""
     import uuid
 
-    import grpc
     from fintech.risk.v1 import risk_service_pb2 as pb
-    from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
 
     from server.risk.samples import varied_request
-    from server.runtime.pki import init_dev_pki
 
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     items = []
     for index in range(count):
         request = varied_request(rng, index)
         request.request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         items.append(pb.AssessLoanApplicationsRequest(item_id=str(index), application=request))
+    return items
+
+
+@contextlib.contextmanager
+def _server_process(*flags: str) -> Iterator[tuple[subprocess.Popen[bytes], int, Any]]:
+    """A ``--serve`` process (with ``flags``), its port and client credentials (role core-banking)."""
+    import grpc
+
+    from server.runtime.pki import init_dev_pki
+
     with tempfile.TemporaryDirectory(prefix="risk-bench-") as folder:
         data_dir = Path(folder)
         pki = init_dev_pki(data_dir / "pki")
         env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{REPO_ROOT / 'clients' / 'python'}"}
         server = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", str(data_dir)],
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(data_dir), *flags],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -249,58 +335,213 @@ def bench_stream(count: int) -> dict[str, Any]:
             while not (data_dir / "ready").exists():
                 if server.poll() is not None or time.monotonic() > deadline:
                     error = server.stderr.read().decode()[-800:] if server.stderr else ""
-                    return {"measured": False, "why": f"server did not start: {error}"}
+                    raise RuntimeError(f"server did not start: {error}")
                 time.sleep(0.1)
-            port = int((data_dir / "ready").read_text())
             issued = pki.client("core-banking")
             credentials = grpc.ssl_channel_credentials(
                 pki.ca.read_bytes(), issued.key.read_bytes(), issued.cert.read_bytes()
             )
-
-            async def stream(batch: list[pb.AssessLoanApplicationsRequest]) -> tuple[float, dict[str, int]]:
-                async with grpc.aio.secure_channel(f"localhost:{port}", credentials) as channel:
-                    stub = pb_grpc.RiskServiceStub(channel)
-
-                    async def requests() -> Any:
-                        for item in batch:
-                            yield item
-
-                    counts: dict[str, int] = {}
-                    start = time.perf_counter()
-                    async for response in stub.AssessLoanApplications(requests()):
-                        kind = response.WhichOneof("result")
-                        name = (
-                            pb.Recommendation.Name(response.assessment.recommendation)
-                            if kind == "assessment"
-                            else "ERROR"
-                        )
-                        counts[name] = counts.get(name, 0) + 1
-                    return time.perf_counter() - start, counts
-
-            asyncio.run(stream(items[:500]))  # warm-up: connection, key cache, annuity cache
-            cpu_before, _ = _process_figures(server.pid)
-            seconds, counts = asyncio.run(stream(items[500:]))
-            cpu_after, peak = _process_figures(server.pid)
+            yield server, int((data_dir / "ready").read_text()), credentials
         finally:
             server.send_signal(signal.SIGTERM)
             try:
                 server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    streamed = count - 500
+                server.wait(30)
+
+
+async def _stream(port: int, credentials: Any, batch: list[Any]) -> tuple[float, dict[str, int]]:
+    """Stream ``batch`` and read every result; wall seconds and results by decision."""
+    import grpc
+    from fintech.risk.v1 import risk_service_pb2 as pb
+    from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
+
+    async with grpc.aio.secure_channel(f"localhost:{port}", credentials) as channel:
+        stub = pb_grpc.RiskServiceStub(channel)
+
+        async def requests() -> Any:
+            for item in batch:
+                yield item
+
+        counts: dict[str, int] = {}
+        start = time.perf_counter()
+        async for response in stub.AssessLoanApplications(requests()):
+            kind = response.WhichOneof("result")
+            name = pb.Recommendation.Name(response.assessment.recommendation) if kind == "assessment" else "ERROR"
+            counts[name] = counts.get(name, 0) + 1
+        return time.perf_counter() - start, counts
+
+
+async def _unread(port: int, credentials: Any, server_pid: int, batch: list[Any]) -> dict[str, Any]:
+    """Write ``batch`` and read nothing: how far the client gets and what the server's memory does."""
+    import asyncio
+
+    import grpc
+    from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
+
+    rss_before = _rss(server_pid)
+    async with grpc.aio.secure_channel(f"localhost:{port}", credentials) as channel:
+        call = pb_grpc.RiskServiceStub(channel).AssessLoanApplications()
+        written = [0]
+
+        async def write_all() -> None:
+            for item in batch:
+                await call.write(item)
+                written[0] += 1
+
+        writer = asyncio.create_task(write_all())
+        started = last_change = time.monotonic()
+        seen = 0
+        while time.monotonic() - last_change < 3.0 and time.monotonic() - started < 120 and not writer.done():
+            await asyncio.sleep(0.2)
+            if written[0] != seen:
+                seen, last_change = written[0], time.monotonic()
+        stalled_after = time.monotonic() - started
+        rss_stalled = _rss(server_pid)
+        cpu_stalled, _ = _process_figures(server_pid)
+        await asyncio.sleep(3.0)  # still reading nothing: a held-back server does no work meanwhile
+        rss_later = _rss(server_pid)
+        cpu_later, _ = _process_figures(server_pid)
+        held = written[0]
+        call.cancel()
+        writer.cancel()
+        with contextlib.suppress(BaseException):
+            await writer
+    return {
+        "items": len(batch),
+        "client_writes_completed": held,
+        "client_held_back": held < len(batch),
+        "server_rss_before_mb": round(rss_before / 2**20, 1),
+        "server_rss_stalled_mb": round(rss_stalled / 2**20, 1),
+        "server_rss_3s_later_mb": round(rss_later / 2**20, 1),
+        "server_cpu_s_in_those_3s": round(cpu_later - cpu_stalled, 2),
+        "waited_for_stall_s": round(stalled_after, 1),
+    }
+
+
+def bench_stream(count: int, *, unread: int = 30_000) -> dict[str, Any]:
+    """Assessments/s over the mTLS AssessLoanApplications stream, each stored and audited (no explanation).
+
+    In the same run: the transport ceiling (the same stream and mTLS against an echo servicer that does no
+    work), and a client that writes ``unread`` items and reads nothing (flow control).
+
+    Returns:
+        The figures (``measured`` false with the reason if a server could not be started).
+    """
+    import asyncio
+
+    items = _stream_items(count, SEED)
+    warm = min(500, count // 10)
+    figures: dict[str, Any] = {}
+    try:
+        with _server_process("--echo") as (server, port, credentials):
+            asyncio.run(_stream(port, credentials, items[:warm]))
+            cpu_before, _ = _process_figures(server.pid)
+            seconds, _counts = asyncio.run(_stream(port, credentials, items[warm:]))
+            cpu_after, _ = _process_figures(server.pid)
+        figures["echo_ceiling"] = {
+            "per_s": round((count - warm) / seconds, 1),
+            "per_server_cpu_s": round((count - warm) / max(cpu_after - cpu_before, 1e-9), 1),
+            "what": "bare grpc.aio server, same mTLS and messages, no interceptors, no work",
+        }
+        with _server_process() as (server, port, credentials):
+            asyncio.run(_stream(port, credentials, items[:warm]))  # warm-up: connection, caches
+            cpu_before, _ = _process_figures(server.pid)
+            seconds, counts = asyncio.run(_stream(port, credentials, items[warm:]))
+            cpu_after, peak = _process_figures(server.pid)
+            figures["worker_rss_mb"] = round(sum(_rss(child) for child in _descendants(server.pid)) / 2**20, 1)
+            figures["unread_client"] = asyncio.run(
+                _unread(port, credentials, server.pid, _stream_items(unread, SEED + 2))
+            )
+    except RuntimeError as error:
+        return {"measured": False, "why": str(error)}
+    streamed = count - warm
     return {
         "measured": True,
         "applications": streamed,
         "per_s": round(streamed / seconds, 1),
         "seconds": round(seconds, 2),
         "server_cpu_seconds": round(cpu_after - cpu_before, 2),
+        "server_cpu_includes": "the server process and its decide worker process(es)",
         "per_server_cpu_s": round(streamed / max(cpu_after - cpu_before, 1e-9), 1),
-        "server_peak_rss_mb": round(peak / 2**20, 1),
+        "server_peak_rss_mb": round(peak / 2**20, 1),  # the server process; its worker(s): worker_rss_mb
         "results": counts,
         "errors": counts.get("ERROR", 0),
-        "persistence": "SQLite (WAL, synchronous=FULL), one transaction per micro-batch of 256, audit append_batch",
+        "persistence": "SQLite (WAL, synchronous=FULL), one transaction per micro-batch of 256, audit append_bulk",
+        "pipeline": "reader -> decide (1 worker process) -> store -> writer; at most 2,048 items in flight",
         "explanation": False,
         "goal_per_s": 10_000,
+        **figures,
+        "over_echo_ceiling": round(streamed / seconds / figures["echo_ceiling"]["per_s"], 3),
+    }
+
+
+def bench_explanations(count: int) -> dict[str, Any]:
+    """Latency per application with an LLM explanation from the development LLM, and without, same run.
+
+    Unary ``AssessLoanApplication`` over mTLS to a server process whose inference pool points at
+    ``inference.devserver`` (Gemma 3 270M base through xllamacpp: its answers are mostly rejected by the
+    checker, so the figure includes the retry and the template fallback, as in production on failure).
+
+    Returns:
+        p50/p99 with and without explanations and the explanation sources (``measured`` false if the
+        development LLM could not be started).
+    """
+    import asyncio
+    import uuid
+
+    import grpc
+    from _common import summary_ms
+    from fintech.common.v1 import common_pb2
+    from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
+
+    from inference.devserver import start_devserver
+    from server.risk.samples import varied_request
+    from tests.fixtures.envoy import free_port
+
+    try:
+        llm = start_devserver(free_port())
+    except RuntimeError as error:
+        return {"measured": False, "why": str(error)}
+    rng = random.Random(SEED + 3)
+    requests = [varied_request(rng, index) for index in range(count)]
+    try:
+        with _server_process("--llm", llm.base_url) as (_server, port, credentials):
+
+            async def measure() -> tuple[list[float], list[float], dict[str, int]]:
+                async with grpc.aio.secure_channel(f"localhost:{port}", credentials) as channel:
+                    stub = pb_grpc.RiskServiceStub(channel)
+                    plain, explained, sources = [], [], {}
+                    warm = varied_request(rng, count)
+                    warm.include_explanation = True
+                    await stub.AssessLoanApplication(warm, timeout=600)  # loads the model's weights and caches
+                    for request in requests:
+                        for with_llm in (False, True):
+                            request.request_id = str(uuid.uuid4())
+                            request.include_explanation = with_llm
+                            started = time.perf_counter()
+                            response = await stub.AssessLoanApplication(request, timeout=600)
+                            (explained if with_llm else plain).append(time.perf_counter() - started)
+                            if with_llm:
+                                source = common_pb2.ExplanationSource.Name(response.assessment.explanation_source)
+                                sources[source] = sources.get(source, 0) + 1
+                    return plain, explained, sources
+
+            plain, explained, sources = asyncio.run(measure())
+    except RuntimeError as error:
+        return {"measured": False, "why": str(error)}
+    finally:
+        llm.stop()
+    with_llm, without = summary_ms(explained), summary_ms(plain)
+    return {
+        "measured": True,
+        "applications": count,
+        "llm": "gemma3-270m base (inference.devserver, xllamacpp), 1 thread, max_tokens 400, 2 attempts",
+        "with_explanation": with_llm,
+        "without_explanation": without,
+        "p50_ratio": round(with_llm["p50_ms"] / without["p50_ms"], 1),
+        "explanation_sources": sources,
     }
 
 
@@ -310,10 +551,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stream-count", type=int, default=20_000, help="applications over the stream")
+    parser.add_argument("--unread", type=int, default=30_000, help="items a non-reading client writes")
+    parser.add_argument("--explained", type=int, default=6, help="applications explained by the development LLM")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--llm", help=argparse.SUPPRESS)
+    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
-        _serve(args.serve)
+        _serve(args.serve, llm_url=args.llm, echo=args.echo)
         return 0
     engine = RiskEngine.from_files()
     settings = RiskSettings()
@@ -324,7 +569,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "model_id": engine.scorecard.model_id,
         "engine": bench_engine(engine, batch, settings.batch_chunk_size, args.repeats),
-        "stream": bench_stream(args.stream_count),
+        "stream": bench_stream(args.stream_count, unread=args.unread),
+        "explanations": bench_explanations(args.explained) if args.explained > 0 else {"measured": False},
+        "load_average": os.getloadavg(),
     }
     if result["stream"].get("measured"):
         result["stream"]["over_engine_batch"] = round(result["stream"]["per_s"] / result["engine"]["batch_per_s"], 3)
@@ -343,8 +590,32 @@ def main(argv: list[str] | None = None) -> int:
             f"{st['over_engine_batch']:.2f}x the engine batch path; goal {st['goal_per_s']:,}/s {met}); "
             f"server {st['per_server_cpu_s']:,.0f} per CPU-second, peak RSS {st['server_peak_rss_mb']} MB"
         )
+        echo = st["echo_ceiling"]
+        print(
+            f"transport ceiling (echo, same mTLS stream, no work): {echo['per_s']:,.0f}/s; "
+            f"the service reaches {st['over_echo_ceiling']:.2f}x of it"
+        )
+        unread = st["unread_client"]
+        print(
+            f"client reading nothing: {unread['client_writes_completed']:,} of {unread['items']:,} writes completed "
+            f"(held back: {unread['client_held_back']}); server RSS {unread['server_rss_before_mb']} -> "
+            f"{unread['server_rss_stalled_mb']} -> {unread['server_rss_3s_later_mb']} MB; server CPU in the 3 s after: "
+            f"{unread['server_cpu_s_in_those_3s']} s"
+        )
     else:
         print(f"stream: not measured ({st.get('why')})")
+    ex = result["explanations"]
+    if ex.get("measured"):
+        print(
+            f"latency per application, unary: with LLM explanation p50 {ex['with_explanation']['p50_ms']:,.0f} ms "
+            f"p99 {ex['with_explanation']['p99_ms']:,.0f} ms; "
+            f"without p50 {ex['without_explanation']['p50_ms']:,.1f} ms "
+            f"p99 {ex['without_explanation']['p99_ms']:,.1f} ms ({ex['p50_ratio']}x); "
+            f"sources {ex['explanation_sources']}"
+        )
+    else:
+        print(f"explanations: not measured ({ex.get('why', 'skipped')})")
+    print(f"load average {result['load_average']} (2 cores shared by several agents: figures are noisy)")
     print(f"decisions {e['decisions']}  wrote {RESULTS}")
     return 0
 

@@ -16,16 +16,40 @@ at the first bad one, naming it and saying what is wrong:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from server.audit.checkpoints import Checkpoint
-from server.audit.records import GENESIS_HASH, HASHED_FIELDS, record_hash
+from server.audit.records import CANONICAL_SEPARATORS, GENESIS_HASH, HASHED_FIELDS, record_hash
 
 _SEQ = 0
 _RECORD_ID = 1
 _N_HASHED = len(HASHED_FIELDS)
+_sha256 = hashlib.sha256
+# (seq, record_id, prev_hash, stored record_hash, recomputed hash) for one record.
+_Checked = tuple[int, str, str, str, str]
+
+
+def _from_stored(rows: Sequence[Sequence[Any]]) -> Iterator[_Checked]:
+    for row in rows:
+        try:
+            computed = record_hash(row[_N_HASHED], row[:_N_HASHED])
+        except ValueError:  # a NUL smuggled into a text column: never written by an append
+            computed = ""
+        yield row[_SEQ], row[_RECORD_ID], row[_N_HASHED], row[_N_HASHED + 1], computed
+
+
+def _from_encoded(rows: Sequence[Sequence[Any]]) -> Iterator[_Checked]:
+    for seq, record_id, prev_hash, stored_hash, canonical in rows:
+        # The database built the canonical text; a NUL inside a field shows as an extra separator and a
+        # NULL column as no text at all: either way the record cannot hash to what an append wrote.
+        if canonical is None or canonical.count("\x00") != CANONICAL_SEPARATORS:
+            computed = ""
+        else:
+            computed = _sha256(f"{prev_hash}{canonical}".encode()).hexdigest()
+        yield seq, record_id, prev_hash, stored_hash, computed
 
 
 class ChainProblem(enum.StrEnum):
@@ -107,42 +131,47 @@ class ChainVerifier:
 
     def feed(self, rows: Sequence[Sequence[Any]]) -> bool:
         """Check rows (``HASHED_FIELDS`` then ``prev_hash``, ``record_hash``); False once something is wrong."""
+        return self._check(_from_stored(rows))
+
+    def feed_encoded(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """Check rows of ``(seq, record_id, prev_hash, record_hash, canonical text)``.
+
+        The canonical text (:func:`server.audit.records.canonical_bytes` decoded) is built by the database
+        in the query (:func:`server.audit.log.canonical_sql`), which spares Python one string conversion
+        per column; the hash itself is always recomputed here.
+        """
+        return self._check(_from_encoded(rows))
+
+    def _check(self, records: Iterator[_Checked]) -> bool:
         if self.failure is not None:
             return False
         expected = self._expected_seq
         running = self._running
         checkpoints = self._checkpoints
-        for row in rows:
-            seq = row[_SEQ]
+        for seq, record_id, prev_hash, stored_hash, computed in records:
             if seq != expected:
                 self._expected_seq, self._running = expected, running
                 self._fail(
                     expected,
                     "",
                     ChainProblem.SEQUENCE_GAP,
-                    f"records {expected}..{seq - 1} are missing (next present: {seq}, {row[_RECORD_ID]})",
+                    f"records {expected}..{seq - 1} are missing (next present: {seq}, {record_id})",
                 )
                 return False
-            prev_hash = row[_N_HASHED]
-            stored_hash = row[_N_HASHED + 1]
             if running is not None and prev_hash != running:
                 self._expected_seq, self._running = expected, running
                 self._fail(
                     seq,
-                    row[_RECORD_ID],
+                    record_id,
                     ChainProblem.LINK_BROKEN,
                     f"record {seq} does not follow record {seq - 1}: inserted, reordered, or its predecessor changed",
                 )
                 return False
-            try:
-                computed = record_hash(prev_hash, row[:_N_HASHED])
-            except ValueError:  # a NUL smuggled into a text column: never written by an append
-                computed = ""
             if computed != stored_hash:
                 self._expected_seq, self._running = expected, running
                 self._fail(
                     seq,
-                    row[_RECORD_ID],
+                    record_id,
                     ChainProblem.HASH_MISMATCH,
                     f"record {seq} was changed after it was written (content does not match its hash)",
                 )
@@ -154,7 +183,7 @@ class ChainVerifier:
                     self._expected_seq, self._running = expected, running
                     self._fail(
                         seq,
-                        row[_RECORD_ID],
+                        record_id,
                         ChainProblem.CHECKPOINT_MISMATCH,
                         f"the chain up to record {seq} differs from the checkpoint signed at {checkpoint.time}: "
                         "history up to here was rewritten and re-hashed",

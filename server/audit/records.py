@@ -49,6 +49,8 @@ HASHED_FIELDS: tuple[str, ...] = (
 STORED_FIELDS: tuple[str, ...] = (*HASHED_FIELDS, "prev_hash", "record_hash")
 _LABEL = ENCODING_LABEL.decode()
 _SEPARATORS = len(HASHED_FIELDS)
+CANONICAL_SEPARATORS = _SEPARATORS
+"""U+0000 separators in a record's canonical text: one after the label, one between each two fields."""
 _PAYLOAD_INDEX = HASHED_FIELDS.index("payload")
 
 

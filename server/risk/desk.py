@@ -3,7 +3,8 @@
 Owns the transactions: each assessment (or micro-batch of assessments) is stored with its audit
 records in one transaction, the audit append last; REFER decisions open a review in the same
 transaction. CPU work (validation, mapping, the engine) runs in an executor so the event loop keeps
-serving. Works with protobuf messages (the stored and replayed form) but never imports ``grpc``.
+serving; for the stream, in worker processes (:mod:`server.risk.deciding`) so that it uses another core.
+Works with protobuf messages (the stored and replayed form) but never imports ``grpc``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.audit.records import AuditEntry, AuditKind, ValidationOutcome
 from server.risk import mapping, repository
+from server.risk.deciding import Decision, decide, decide_in_worker
 from server.risk.domain import LoanAssessment
 from server.risk.drift import ScoreDriftMonitor
 from server.risk.engine import ENGINE_NAME, ERROR_DOMAIN, RiskEngine
@@ -36,11 +38,8 @@ from server.runtime.errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
-    FieldViolation,
-    InvalidArgument,
     NotFound,
 )
-from server.runtime.interceptors import check_message
 from server.storage.idempotency import lookup as idempotency_lookup
 from server.storage.idempotency import payload_digest
 from server.storage.page_tokens import filter_scope
@@ -78,20 +77,22 @@ class _Decided:
     """One application the engine decided, before it is stored."""
 
     request: pb.AssessLoanApplicationRequest
-    digest: str
-    assessment: LoanAssessment
+    decision: Decision
     explanation: ExplanationOutcome | None
 
+    @property
+    def digest(self) -> str:
+        return self.decision.digest
 
-def _prefixed(error: InvalidArgument, prefix: str) -> InvalidArgument:
-    """The same error with every field named from the stream item (``application.loan.amount``)."""
-    return InvalidArgument(
-        error.message,
-        reason=error.reason,
-        domain=error.domain,
-        metadata=dict(error.metadata),
-        violations=tuple(FieldViolation(prefix + v.field, v.description, v.reason) for v in error.violations),
-    )
+
+@dataclass
+class DecidedBatch:
+    """A micro-batch after the engine, before storage: responses (errors filled in) and what to store."""
+
+    responses: list[pb.AssessLoanApplicationsResponse]
+    decided: list[_Decided]
+    positions: list[int]
+    """Index in ``responses`` of each entry of ``decided``."""
 
 
 def _timestamp_us(micros: int | None) -> timestamp_pb2.Timestamp | None:
@@ -123,6 +124,7 @@ class RiskDesk:
         pool: Any | None,
         clock: Clock,
         executor: Executor | None = None,
+        decide_pool: Executor | None = None,
     ) -> None:
         """Bind the engine to the process's shared resources (see :func:`server.risk.service.build`)."""
         self.engine = engine
@@ -136,6 +138,7 @@ class RiskDesk:
         self.pool = pool
         self._clock = clock
         self._executor = executor
+        self._decide_pool = decide_pool
 
     def _new_id(self) -> str:
         return os.urandom(16).hex()
@@ -182,7 +185,7 @@ class RiskDesk:
                 if request.include_explanation
                 else None
             )
-            decided = _Decided(request, digest, assessment, outcome)
+            decided = _Decided(request, Decision.of(digest, assessment), outcome)
 
         async def work(conn: AsyncConnection) -> pb.AssessLoanApplicationResponse:
             if decided is None:  # the stored response vanished between the read and this transaction
@@ -201,87 +204,82 @@ class RiskDesk:
             subject=repository.applicant_subject(request.applicant.applicant_id),
         )
         if decided is not None:
-            self.monitor.observe([decided.assessment.score])
+            self.monitor.observe([decided.decision.score])
         return response
-
-    def _decide_items(
-        self, items: Sequence[pb.AssessLoanApplicationsRequest]
-    ) -> list[tuple[pb.AssessLoanApplicationRequest, str, LoanAssessment] | InvalidArgument]:
-        """Validate, map and assess a micro-batch (CPU only; runs in the executor)."""
-        results: list[tuple[pb.AssessLoanApplicationRequest, str, LoanAssessment] | InvalidArgument | None] = []
-        valid: list[int] = []
-        applications = []
-        for item in items:
-            try:
-                check_message(item)
-                if not item.HasField("application"):
-                    raise InvalidArgument(
-                        "the item carries no application",
-                        reason="INVALID_REQUEST",
-                        domain=ERROR_DOMAIN,
-                        violations=(FieldViolation("application", "required", "REQUIRED"),),
-                    )
-                try:
-                    application = mapping.application_from_proto(item.application)
-                except InvalidArgument as error:
-                    raise _prefixed(error, "application.") from None
-            except InvalidArgument as error:
-                results.append(error)
-                continue
-            valid.append(len(results))
-            results.append(None)
-            applications.append(application)
-        assessed = self.engine.assess_batch(applications)
-        for index, outcome in zip(valid, assessed, strict=True):
-            item = items[index]
-            if isinstance(outcome, InvalidArgument):
-                results[index] = _prefixed(outcome, "application.")
-            else:
-                results[index] = (item.application, payload_digest(item.application), outcome)
-        return [r for r in results if r is not None]
 
     async def assess_batch(
         self, items: Sequence[pb.AssessLoanApplicationsRequest], *, caller: CallerInfo
     ) -> list[pb.AssessLoanApplicationsResponse]:
         """Assess a micro-batch of stream items; stored with their audit records in one transaction.
 
+        The two stages (:meth:`decide_batch`, :meth:`store_batch`) one after the other; the stream
+        pipelines them so that one batch is decided while the previous one is stored.
+
         Returns:
             One response per item, in order: the assessment, or the item's error as a ``google.rpc.Status``.
         """
-        from server.runtime.interceptors import status_for
+        return await self.store_batch(await self.decide_batch(items, caller=caller), caller=caller)
 
-        decided_or_error = await self._cpu(self._decide_items, items)
-        decided: list[_Decided] = []
-        positions: list[int] = []
-        responses: list[pb.AssessLoanApplicationsResponse] = [
-            pb.AssessLoanApplicationsResponse(item_id=item.item_id) for item in items
-        ]
+    async def decide_batch(
+        self, items: Sequence[pb.AssessLoanApplicationsRequest], *, caller: CallerInfo
+    ) -> DecidedBatch:
+        """Validate, map and assess a micro-batch and explain the items that ask for it.
+
+        The CPU part (:func:`server.risk.deciding.decide`) runs in the worker process pool when the service
+        has one (``risk.stream_decide_processes``), else in the engine thread. Nothing is stored: the batch
+        is released only by :meth:`store_batch`.
+        """
+        serialized = [item.SerializeToString() for item in items]
+        if self._decide_pool is not None:  # another process: the engine runs beside gRPC and storage
+            loop = asyncio.get_running_loop()
+            decisions: list[Decision] = await loop.run_in_executor(self._decide_pool, decide_in_worker, serialized)
+        else:
+            decisions = await self._cpu(decide, self.engine, serialized)
+        batch = DecidedBatch(
+            responses=[pb.AssessLoanApplicationsResponse(item_id=item.item_id) for item in items],
+            decided=[],
+            positions=[],
+        )
         explain_jobs: dict[int, Any] = {}
-        for index, outcome in enumerate(decided_or_error):
-            if isinstance(outcome, DomainError):
-                responses[index].error.CopyFrom(status_for(outcome))
+        for index, (item, decision) in enumerate(zip(items, decisions, strict=True)):
+            if decision.error:
+                batch.responses[index].error.ParseFromString(decision.error)
                 continue
-            request, digest, assessment = outcome
+            request = item.application
             if request.include_explanation:
-                explain_jobs[len(decided)] = self._explain(assessment, caller, None, batch=True)
-            decided.append(_Decided(request, digest, assessment, None))
-            positions.append(index)
+                # The LLM needs the engine's full result: decide this item again here (deterministic, the
+                # same assessment) rather than ship every result's domain object between processes.
+                assessment = await self._cpu(self.engine.assess, mapping.application_from_proto(request))
+                explain_jobs[len(batch.decided)] = self._explain(assessment, caller, None, batch=True)
+            batch.decided.append(_Decided(request, decision, None))
+            batch.positions.append(index)
         if explain_jobs:
             outcomes = await asyncio.gather(*explain_jobs.values())
             for slot, outcome_ in zip(explain_jobs, outcomes, strict=True):
-                d = decided[slot]
-                decided[slot] = _Decided(d.request, d.digest, d.assessment, outcome_)
-        if decided:
+                d = batch.decided[slot]
+                batch.decided[slot] = _Decided(d.request, d.decision, outcome_)
+        return batch
+
+    async def store_batch(self, batch: DecidedBatch, *, caller: CallerInfo) -> list[pb.AssessLoanApplicationsResponse]:
+        """Store a decided micro-batch with one audit record per new assessment, in ONE transaction.
+
+        Returns:
+            The batch's responses, complete only after the commit.
+        """
+        from server.runtime.interceptors import status_for
+
+        responses = batch.responses
+        if batch.decided:
             async with self._db.transaction() as conn:
-                stored = await self._persist(conn, decided, rpc=RPC_ASSESS_STREAM, caller=caller)
+                stored = await self._persist(conn, batch.decided, rpc=RPC_ASSESS_STREAM, caller=caller)
             # Released only now, after the commit.
             fresh_scores = []
-            for position, result, d in zip(positions, stored, decided, strict=True):
+            for position, result, d in zip(batch.positions, stored, batch.decided, strict=True):
                 if isinstance(result, DomainError):
                     responses[position].error.CopyFrom(status_for(result))
                 else:
                     responses[position].assessment.CopyFrom(result)
-                    fresh_scores.append(d.assessment.score)
+                    fresh_scores.append(d.decision.score)
             self.monitor.observe(fresh_scores)
         return responses
 
@@ -302,6 +300,8 @@ class RiskDesk:
         entries: list[AuditEntry] = []
         fresh: list[int] = []
         batch_ids: dict[str, tuple[str, pb.LoanAssessment]] = {}
+        stamp = timestamp_pb2.Timestamp()
+        stamp.FromDatetime(now)
         for d in decided:
             request_id = d.request.request_id
             previous = existing.get(request_id)
@@ -319,9 +319,9 @@ class RiskDesk:
                 else:
                     results.append(seen[1])
                 continue
-            message = self._message(d, now)
+            message = self._message(d, stamp)
             assessment_id = self._new_id()
-            if d.assessment.recommendation.value == "REFER":
+            if d.decision.recommendation == "REFER":
                 message.review_id = self._new_id()
                 reviews.append(
                     (message.review_id, assessment_id, message.application_id, d.request.applicant.applicant_id)
@@ -344,16 +344,18 @@ class RiskDesk:
             results.append(message)
         await repository.insert_assessments(conn, self._keyring, rows)
         await repository.insert_reviews(conn, reviews, created_us=now_us)
-        receipts = await self._audit.append_batch(conn, entries)  # last: the chain head is held briefly
+        # Last: the chain head is held briefly. The bulk append writes the same records as append_batch.
+        receipts = await self._audit.append_bulk(conn, entries)
         for index, receipt in zip(fresh, receipts, strict=True):
-            message = results[index]
-            assert isinstance(message, pb.LoanAssessment)
-            message.provenance.audit_record_id = receipt.record_id
+            stored = results[index]
+            assert isinstance(stored, pb.LoanAssessment)
+            stored.provenance.audit_record_id = receipt.record_id
         return [r for r in results if r is not None]
 
-    def _message(self, d: _Decided, now: Any) -> pb.LoanAssessment:
-        message = mapping.assessment_to_proto(d.assessment)
-        message.assess_time.FromDatetime(now)
+    def _message(self, d: _Decided, assess_time: timestamp_pb2.Timestamp) -> pb.LoanAssessment:
+        message = pb.LoanAssessment()
+        message.ParseFromString(d.decision.message)
+        message.assess_time.CopyFrom(assess_time)
         outcome = d.explanation
         if outcome is None:
             message.explanation_source = common_pb2.EXPLANATION_SOURCE_NONE
@@ -392,15 +394,15 @@ class RiskDesk:
         return AuditEntry(
             kind=AuditKind.DECISION,
             rpc=rpc,
-            decision=d.assessment.recommendation.value,
+            decision=d.decision.recommendation,
             subject=repository.applicant_subject(d.request.applicant.applicant_id),
             request_id=d.request.request_id,
             caller=caller.audit_identity,
             input_digest=d.digest,
             engine=ENGINE_NAME,
-            engine_version=d.assessment.engine_version,
-            rule_set_version=d.assessment.rule_set_version,
-            model_id=d.assessment.model_id,
+            engine_version=d.decision.engine_version,
+            rule_set_version=d.decision.rule_set_version,
+            model_id=d.decision.model_id,
             prompt_template_id=outcome.prompt_ref if outcome is not None else "",
             prompt_template_digest=outcome.prompt_digest if outcome is not None else "",
             validation_outcome=validation,

@@ -13,6 +13,7 @@ can also be driven without the interceptor (batch files, tests).
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -29,6 +30,7 @@ from server.runtime.errors import FieldViolation, InvalidArgument
 _NANOS = Decimal(1_000_000_000)
 _NANO_QUANTUM = Decimal("0.000000001")
 _E = TypeVar("_E", bound=enum.Enum)
+_ENUM_TABLES: dict[str, dict[int, enum.Enum | None]] = {}
 
 
 def money_from_proto(message: common_pb2.Money) -> domain.Money:
@@ -39,6 +41,8 @@ def money_from_proto(message: common_pb2.Money) -> domain.Money:
     """
     if (message.units > 0 and message.nanos < 0) or (message.units < 0 and message.nanos > 0):
         raise ValueError("units and nanos must have the same sign")
+    if not message.nanos:  # whole units, the common case: no division
+        return domain.Money(Decimal(message.units), message.currency_code)
     return domain.Money(Decimal(message.units) + Decimal(message.nanos) / _NANOS, message.currency_code)
 
 
@@ -61,17 +65,23 @@ def _enum(
     required: bool,
 ) -> _E | None:
     """The domain enum of a proto enum value; None for UNSPECIFIED; a violation when unknown or required."""
-    try:
-        name: str = proto_enum.Name(value)  # type: ignore[attr-defined]
-    except ValueError:
+    table = _ENUM_TABLES.get(prefix)
+    if table is None:  # built once per enum: name lookups and string work on every item cost more
+        names: dict[int, str] = {v: str(n) for n, v in proto_enum.items()}  # type: ignore[attr-defined]
+        table = {
+            v: (None if n.removeprefix(prefix) == "UNSPECIFIED" else target[n.removeprefix(prefix)])
+            for v, n in names.items()
+        }
+        _ENUM_TABLES[prefix] = table
+    if value not in table:
         violations.append(FieldViolation(field, f"unknown value {value}", "UNKNOWN_ENUM_VALUE"))
         return None
-    short = name.removeprefix(prefix)
-    if short == "UNSPECIFIED":
+    member = table[value]
+    if member is None:
         if required:
             violations.append(FieldViolation(field, "must be specified", "REQUIRED"))
         return None
-    return target[short]
+    return member  # type: ignore[return-value]
 
 
 def application_from_proto(request: pb.AssessLoanApplicationRequest) -> domain.LoanApplication:
@@ -183,49 +193,66 @@ def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
+_RISK_LEVEL_VALUES = {level: pb.RiskLevel.Value(f"RISK_LEVEL_{level.value}") for level in domain.RiskLevel}
+_RECOMMENDATION_VALUES = {r: pb.Recommendation.Value(f"RECOMMENDATION_{r.value}") for r in domain.Recommendation}
+
+
+@functools.lru_cache(maxsize=16_384)
+def _points_wire(points: domain.ScorecardPoints) -> bytes:
+    """One ``points`` entry as encoded inside a ``LoanAssessment`` (field tag included).
+
+    Points repeat (a handful of bins per feature), so their encoding is cached and appended with one
+    ``MergeFromString``; building a message per entry and copying it in cost more than the rest of the
+    conversion together.
+    """
+    entry = pb.ScorecardPoints(
+        feature=points.feature, bin=points.bin, points=points.points, max_points=points.max_points
+    )
+    wire: bytes = pb.LoanAssessment(points=[entry]).SerializeToString()
+    return wire
+
+
+@functools.lru_cache(maxsize=64)
+def _provenance_wire(engine_version: str, rule_set_version: str, model_id: str) -> bytes:
+    provenance = common_pb2.Provenance(
+        engine=ENGINE_NAME, engine_version=engine_version, rule_set_version=rule_set_version, model_id=model_id
+    )
+    wire: bytes = pb.LoanAssessment(provenance=provenance).SerializeToString()
+    return wire
+
+
 def assessment_to_proto(assessment: domain.LoanAssessment) -> pb.LoanAssessment:
     """The engine's part of a ``LoanAssessment``; the servicer adds explanation, review, time and audit id."""
     repayment = assessment.repayment
-    return pb.LoanAssessment(
+    message = pb.LoanAssessment(
         application_id=assessment.application_id,
-        repayment=pb.RepaymentAbility(
-            monthly_instalment=money_to_proto(repayment.monthly_instalment),
-            debt_to_income_before=_ratio(repayment.debt_to_income_before),
-            debt_to_income_after=_ratio(repayment.debt_to_income_after),
-            disposable_income=money_to_proto(repayment.disposable_income),
-            loan_to_income=_ratio(repayment.loan_to_income),
-            living_cost_allowance=money_to_proto(repayment.living_cost_allowance),
-            total_repayable=money_to_proto(repayment.total_repayable),
-        ),
-        risk_level=pb.RiskLevel.Value(f"RISK_LEVEL_{assessment.risk_level.value}"),
-        recommendation=pb.Recommendation.Value(f"RECOMMENDATION_{assessment.recommendation.value}"),
-        key_risk_points=[
-            pb.ReasonCode(code=r.code, description=r.description, value=r.value, points_lost=r.points_lost, rank=r.rank)
-            for r in assessment.key_risk_points
-        ],
+        risk_level=_RISK_LEVEL_VALUES[assessment.risk_level],
+        recommendation=_RECOMMENDATION_VALUES[assessment.recommendation],
         probability_of_default=assessment.probability_of_default,
         score=assessment.score,
         confidence=assessment.confidence,
-        rule_hits=[
-            pb.PolicyRuleHit(
-                rule_id=h.rule_id,
-                outcome=pb.Recommendation.Value(f"RECOMMENDATION_{h.outcome.value}"),
-                description=h.description,
-                value=h.value,
-            )
-            for h in assessment.rule_hits
-        ],
-        points=[
-            pb.ScorecardPoints(feature=p.feature, bin=p.bin, points=p.points, max_points=p.max_points)
-            for p in assessment.points
-        ],
-        provenance=common_pb2.Provenance(
-            engine=ENGINE_NAME,
-            engine_version=assessment.engine_version,
-            rule_set_version=assessment.rule_set_version,
-            model_id=assessment.model_id,
-        ),
     )
+    figures = message.repayment
+    figures.monthly_instalment.CopyFrom(money_to_proto(repayment.monthly_instalment))
+    figures.debt_to_income_before = _ratio(repayment.debt_to_income_before)
+    figures.debt_to_income_after = _ratio(repayment.debt_to_income_after)
+    figures.disposable_income.CopyFrom(money_to_proto(repayment.disposable_income))
+    figures.loan_to_income = _ratio(repayment.loan_to_income)
+    figures.living_cost_allowance.CopyFrom(money_to_proto(repayment.living_cost_allowance))
+    figures.total_repayable.CopyFrom(money_to_proto(repayment.total_repayable))
+    for r in assessment.key_risk_points:
+        message.key_risk_points.add(
+            code=r.code, description=r.description, value=r.value, points_lost=r.points_lost, rank=r.rank
+        )
+    for h in assessment.rule_hits:
+        message.rule_hits.add(
+            rule_id=h.rule_id, outcome=_RECOMMENDATION_VALUES[h.outcome], description=h.description, value=h.value
+        )
+    message.MergeFromString(
+        b"".join(map(_points_wire, assessment.points))
+        + _provenance_wire(assessment.engine_version, assessment.rule_set_version, assessment.model_id)
+    )
+    return message
 
 
 def unsupported_span_to_proto(span: domain.UnsupportedSpan) -> common_pb2.UnsupportedSpan:

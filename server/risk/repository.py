@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fintech.risk.v1 import risk_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.crypto.keyring import Keyring
+from server.crypto.keyring import Keyring, driver_placeholders
 from server.crypto.subjects import Subject
 from server.risk.tables import assessments, reviews
 
@@ -77,8 +77,47 @@ class ReviewRecord:
     assessment: pb.LoanAssessment
 
 
+_ASSESSMENT_COLUMNS = (
+    "assessment_id",
+    "request_id",
+    "input_digest",
+    "application_id",
+    "applicant_id",
+    "recommendation",
+    "risk_level",
+    "score",
+    "model_id",
+    "rule_set_version",
+    "explanation_source",
+    "review_id",
+    "created_us",
+    "payload",
+)
+_REVIEW_INSERT_COLUMNS = ("review_id", "assessment_id", "application_id", "applicant_id", "status", "created_us")
+_RECOMMENDATION_NAMES = {value: name.removeprefix("RECOMMENDATION_") for name, value in pb.Recommendation.items()}
+_RISK_LEVEL_NAMES = {value: name.removeprefix("RISK_LEVEL_") for name, value in pb.RiskLevel.items()}
+
+
+async def _insert_rows(
+    conn: AsyncConnection, table: sa.Table, columns: Sequence[str], rows: list[tuple[object, ...]]
+) -> None:
+    """One ``executemany`` straight to the driver (the SQL layer's per-row work costs more than the insert)."""
+    placeholders = driver_placeholders(conn.dialect.paramstyle, len(columns))
+    if placeholders is None:  # a named paramstyle: let SQLAlchemy render the statement
+        await conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    await conn.exec_driver_sql(
+        # Table and column names are constants of this module; values travel as parameters.
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+        rows,
+    )
+
+
 async def insert_assessments(conn: AsyncConnection, keyring: Keyring, rows: Sequence[NewAssessment]) -> None:
     """Store assessments (one statement), each sealed under its applicant's data key.
+
+    The payloads are sealed in one pass (:meth:`Keyring.seal_many`: one data key per applicant, loaded or
+    created for the whole batch in a few statements).
 
     Raises:
         SubjectErased: an applicant was erased; nothing new is stored for them.
@@ -86,36 +125,39 @@ async def insert_assessments(conn: AsyncConnection, keyring: Keyring, rows: Sequ
     """
     if not rows:
         return
-    if len(rows) > 1:
-        await keyring.prefetch(conn, {applicant_subject(r.applicant_id) for r in rows})
-    values = []
-    for row in rows:
+    sealed = await keyring.seal_many(
+        conn,
+        [
+            (
+                applicant_subject(row.applicant_id),
+                row.message.SerializeToString(deterministic=True),
+                _payload_context(row.assessment_id),
+            )
+            for row in rows
+        ],
+    )
+    values: list[tuple[object, ...]] = []
+    for row, payload in zip(rows, sealed, strict=True):
         message = row.message
-        sealed = await keyring.seal(
-            conn,
-            applicant_subject(row.applicant_id),
-            message.SerializeToString(deterministic=True),
-            context=_payload_context(row.assessment_id),
-        )
         values.append(
-            {
-                "assessment_id": row.assessment_id,
-                "request_id": row.request_id,
-                "input_digest": row.input_digest,
-                "application_id": message.application_id,
-                "applicant_id": row.applicant_id,
-                "recommendation": pb.Recommendation.Name(message.recommendation).removeprefix("RECOMMENDATION_"),
-                "risk_level": pb.RiskLevel.Name(message.risk_level).removeprefix("RISK_LEVEL_"),
-                "score": message.score,
-                "model_id": message.provenance.model_id,
-                "rule_set_version": message.provenance.rule_set_version,
-                "explanation_source": row.explanation_source,
-                "review_id": message.review_id or None,
-                "created_us": row.created_us,
-                "payload": sealed,
-            }
+            (
+                row.assessment_id,
+                row.request_id,
+                row.input_digest,
+                message.application_id,
+                row.applicant_id,
+                _RECOMMENDATION_NAMES[message.recommendation],
+                _RISK_LEVEL_NAMES[message.risk_level],
+                message.score,
+                message.provenance.model_id,
+                message.provenance.rule_set_version,
+                row.explanation_source,
+                message.review_id or None,
+                row.created_us,
+                payload,
+            )
         )
-    await conn.execute(assessments.insert(), values)
+    await _insert_rows(conn, assessments, _ASSESSMENT_COLUMNS, values)
 
 
 async def _open_assessment(
@@ -127,19 +169,24 @@ async def _open_assessment(
     return message
 
 
+# Compiled once (an expanding IN); a literal list would be coerced and compiled again for every batch.
+_BY_REQUEST_IDS = sa.select(
+    assessments.c.assessment_id,
+    assessments.c.request_id,
+    assessments.c.input_digest,
+    assessments.c.applicant_id,
+    assessments.c.payload,
+).where(assessments.c.request_id.in_(sa.bindparam("request_ids", expanding=True)))
+
+
 async def find_by_request_ids(
     conn: AsyncConnection, keyring: Keyring, request_ids: Iterable[str]
 ) -> dict[str, StoredAssessment]:
     """Stored assessments by ``request_id`` (absent ids are left out)."""
     wanted = sorted(set(request_ids))
     found: dict[str, StoredAssessment] = {}
-    c = assessments.c
     for start in range(0, len(wanted), 500):
-        result = await conn.execute(
-            sa.select(c.assessment_id, c.request_id, c.input_digest, c.applicant_id, c.payload).where(
-                c.request_id.in_(wanted[start : start + 500])
-            )
-        )
+        result = await conn.execute(_BY_REQUEST_IDS, {"request_ids": wanted[start : start + 500]})
         for row in result:
             message = await _open_assessment(conn, keyring, row.assessment_id, row.applicant_id, bytes(row.payload))
             found[row.request_id] = StoredAssessment(
@@ -154,17 +201,12 @@ async def insert_reviews(
     """Open reviews: ``(review_id, assessment_id, application_id, applicant_id)`` each, status PENDING."""
     if not entries:
         return
-    await conn.execute(
-        reviews.insert(),
+    await _insert_rows(
+        conn,
+        reviews,
+        _REVIEW_INSERT_COLUMNS,
         [
-            {
-                "review_id": review_id,
-                "assessment_id": assessment_id,
-                "application_id": application_id,
-                "applicant_id": applicant_id,
-                "status": PENDING,
-                "created_us": created_us,
-            }
+            (review_id, assessment_id, application_id, applicant_id, PENDING, created_us)
             for review_id, assessment_id, application_id, applicant_id in entries
         ],
     )

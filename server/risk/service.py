@@ -1,17 +1,20 @@
 """RiskService: the servicer (protobuf <-> the desk's use cases) and its builder.
 
 The servicer converts and delegates to :class:`server.risk.desk.RiskDesk`; it never decides.
-``AssessLoanApplications`` reads the client's items into a bounded queue (so a fast client is held
-back by gRPC flow control and memory stays flat), cuts them into micro-batches, and sends each
-batch's results only after the batch and its audit records committed.
+``AssessLoanApplications`` is a pipeline: a reader, micro-batches decided by the engine while the
+previous batch is stored, and the writer, which sends each batch's results only after the batch and its
+audit records committed. Items read but not yet answered are bounded per stream (``stream_max_in_flight``),
+so neither a fast writer nor a client that stops reading can grow the server's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -19,21 +22,38 @@ from fintech.risk.v1 import risk_service_pb2 as pb
 from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
 
 from server.risk import repository
+from server.risk.deciding import start_worker
 from server.risk.desk import CallerInfo, RiskDesk
 from server.risk.drift import ScoreDriftMonitor
 from server.risk.engine import RiskEngine
+from server.risk.metrics import register_drift
 from server.runtime.context import AppContext, ServiceBinding
 from server.runtime.identity import current_caller
 
 FULL_NAME = pb.DESCRIPTOR.services_by_name["RiskService"].full_name
-MICRO_BATCH = 256
-"""Items assessed, stored and audited together (one transaction)."""
-QUEUE_ITEMS = 2 * MICRO_BATCH
-"""Items read ahead of the batch in progress; beyond this the reader waits (flow control)."""
 LINGER_SECONDS = 0.002
 """How long a partial micro-batch waits for more items before it is assessed."""
 
 _END = object()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A stage of the stream pipeline failed: the error travels down to the writer, which raises it."""
+
+    error: BaseException
+
+
+@dataclass
+class StreamGauge:
+    """Stream items read whose results are not yet written, now and at most (all streams of this servicer)."""
+
+    in_flight: int = 0
+    peak: int = 0
+
+    def add(self, count: int) -> None:
+        self.in_flight += count
+        self.peak = max(self.peak, self.in_flight)
 
 
 def _caller() -> CallerInfo:
@@ -51,6 +71,7 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
 
     def __init__(self, desk: RiskDesk) -> None:
         self._desk = desk
+        self.gauge = StreamGauge()
 
     async def AssessLoanApplication(
         self, request: pb.AssessLoanApplicationRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -62,44 +83,102 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
         request_iterator: AsyncIterator[pb.AssessLoanApplicationsRequest],
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[pb.AssessLoanApplicationsResponse]:
+        """A pipeline of four tasks joined by queues, bounded by one semaphore.
+
+        reader -> micro-batches -> decider (worker process or engine thread) -> storer (one transaction each) -> this
+        generator, which writes results in order. The reader takes a permit before it reads each item and
+        the writer gives it back once that item's result was written, so at most ``stream_max_in_flight``
+        items are held per stream whatever the client does; a client that stops reading results stops
+        the reader, and gRPC flow control then holds the client's writes back.
+        """
         caller = _caller()
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_ITEMS)
+        settings = self._desk.settings
+        permits = asyncio.Semaphore(settings.stream_max_in_flight)
+        incoming: asyncio.Queue[Any] = asyncio.Queue()  # each queue is bounded by the permits
+        decided: asyncio.Queue[Any] = asyncio.Queue()
+        outgoing: asyncio.Queue[Any] = asyncio.Queue()
+        held = [0]  # items of this stream read and not yet written
 
         async def read() -> None:
+            iterator = request_iterator.__aiter__()
             try:
-                async for item in request_iterator:
-                    await queue.put(item)  # waits while the queue is full: the client is held back
-            finally:
-                await queue.put(_END)
-
-        reader = asyncio.create_task(read())
-        try:
-            done = False
-            while not done:
-                first = await queue.get()
-                if first is _END:
-                    break
-                batch = [first]
-                while len(batch) < MICRO_BATCH:
+                while True:
+                    await permits.acquire()
                     try:
-                        item = queue.get_nowait()
-                    except asyncio.QueueEmpty:
-                        try:
-                            item = await asyncio.wait_for(queue.get(), LINGER_SECONDS)
-                        except TimeoutError:
-                            break
-                    if item is _END:
-                        done = True
+                        item = await iterator.__anext__()
+                    except StopAsyncIteration:
+                        permits.release()
                         break
-                    batch.append(item)
-                for response in await self._desk.assess_batch(batch, caller=caller):
-                    yield response
-            await reader  # surfaces a broken client stream
+                    held[0] += 1
+                    self.gauge.add(1)
+                    incoming.put_nowait(item)
+                incoming.put_nowait(_END)
+            except Exception as error:  # a broken client stream ends the call with its error
+                incoming.put_nowait(_Failed(error))
+
+        async def next_batch() -> tuple[list[Any], Any]:
+            first = await incoming.get()
+            if first is _END or isinstance(first, _Failed):
+                return [], first
+            batch = [first]
+            while len(batch) < settings.stream_micro_batch:
+                try:
+                    item = incoming.get_nowait()
+                except asyncio.QueueEmpty:
+                    try:
+                        item = await asyncio.wait_for(incoming.get(), LINGER_SECONDS)
+                    except TimeoutError:
+                        break
+                if item is _END or isinstance(item, _Failed):
+                    return batch, item
+                batch.append(item)
+            return batch, None
+
+        async def decide() -> None:
+            try:
+                while True:
+                    batch, end = await next_batch()
+                    if batch:
+                        decided.put_nowait(await self._desk.decide_batch(batch, caller=caller))
+                    if end is not None:
+                        decided.put_nowait(end)
+                        return
+            except Exception as error:
+                decided.put_nowait(_Failed(error))
+
+        async def store() -> None:
+            try:
+                while True:
+                    batch = await decided.get()
+                    if batch is _END or isinstance(batch, _Failed):
+                        outgoing.put_nowait(batch)
+                        return
+                    outgoing.put_nowait(await self._desk.store_batch(batch, caller=caller))
+            except Exception as error:
+                outgoing.put_nowait(_Failed(error))
+
+        tasks = [asyncio.create_task(read()), asyncio.create_task(decide()), asyncio.create_task(store())]
+        try:
+            while True:
+                responses = await outgoing.get()
+                if responses is _END:
+                    break
+                if isinstance(responses, _Failed):
+                    raise responses.error
+                for response in responses:
+                    yield response  # returns once the transport took the message
+                    held[0] -= 1
+                    self.gauge.add(-1)
+                    permits.release()
         finally:
-            if not reader.done():
-                reader.cancel()
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reader
+                    await task
+            # Items read but never answered (the call ended early) are no longer held.
+            self.gauge.add(-held[0])
 
     async def GetModelCard(
         self, request: pb.GetModelCardRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -121,19 +200,33 @@ async def build(ctx: AppContext) -> ServiceBinding:
     """The RiskService of this process.
 
     Takes ``database``, ``audit``, ``keyring``, ``idempotency`` and ``page_tokens`` (required) and
-    ``inference`` (optional: without it explanations are the template and say so). Loads the engine from
-    ``settings.risk`` and seeds the drift monitor with the most recent stored scores.
+    ``inference`` (optional: without it explanations are the template and say so) and ``metrics_registry``
+    (optional: the Prometheus registry for the PSI gauge; the process default when absent). Loads the
+    engine from ``settings.risk``, seeds the drift monitor with the most recent stored scores and starts
+    ``risk.stream_decide_processes`` worker processes for the stream (stopped by the binding's ``close``).
     """
     settings = ctx.settings.risk
     engine = RiskEngine.from_files(settings.scorecard_file, settings.policy_file)
     monitor = ScoreDriftMonitor.for_scorecard(
         engine.scorecard, window=settings.drift_window, min_scores=settings.drift_min_scores
     )
+    # The PSI as a Prometheus metric, on the registry the metrics endpoint serves when the runtime provides one.
+    register_drift(monitor, engine.scorecard.model_id, ctx.resources.get("metrics_registry"))
     database = ctx.require("database")
     async with database.read() as conn:
         monitor.observe(reversed(await repository.recent_scores(conn, settings.drift_window)))
     # One worker: the engine is GIL-bound; the executor keeps the event loop free, not parallel.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-engine")
+    # The stream's CPU half (validation, mapping, the engine) in worker processes: in this process it
+    # would share one core (the GIL) with gRPC and storage. Spawned, not forked: gRPC runs here.
+    decide_pool = None
+    if settings.stream_decide_processes > 0:
+        decide_pool = ProcessPoolExecutor(
+            max_workers=settings.stream_decide_processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(str(settings.scorecard_file), str(settings.policy_file)),
+        )
     desk = RiskDesk(
         engine=engine,
         monitor=monitor,
@@ -146,10 +239,13 @@ async def build(ctx: AppContext) -> ServiceBinding:
         pool=ctx.resources.get("inference"),
         clock=ctx.clock,
         executor=executor,
+        decide_pool=decide_pool,
     )
 
     async def close() -> None:
         executor.shutdown(wait=False, cancel_futures=True)
+        if decide_pool is not None:  # wait: no worker process outlives the service
+            await asyncio.to_thread(decide_pool.shutdown, wait=True, cancel_futures=True)
 
     async def readiness() -> str | None:
         reason: str | None = await database.ping()

@@ -30,3 +30,12 @@ class RiskSettings(Section):
     """Applications scored together by the vectorised path (bounds memory per chunk)."""
     explanation_attempts: int = Field(2, ge=1, le=5)
     """LLM explanation attempts before the template explanation is used."""
+    stream_micro_batch: int = Field(256, ge=1, le=4096)
+    """Stream items assessed, stored and audited together (one transaction, one audit ``append_bulk``)."""
+    stream_max_in_flight: int = Field(2048, ge=1, le=65_536)
+    """Stream items read but whose results are not yet written to the transport, per stream. At this many
+    the server stops reading the client's requests, so a client that does not read its results is held
+    back by gRPC flow control instead of growing the server's memory."""
+    stream_decide_processes: int = Field(1, ge=0, le=16)
+    """Worker processes that validate, map and assess stream micro-batches (0: in the engine thread of the
+    server process, which then shares one core with gRPC and storage)."""

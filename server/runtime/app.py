@@ -169,11 +169,12 @@ async def start_server(
     Args:
         ctx: Settings and shared resources.
         extra_bindings: Additional services (used by tests to host a slow servicer).
-        metrics: The metrics registry (a fresh one by default).
+        metrics: The RPC metrics (default: on the context's ``metrics_registry``, where the inference pool
+            and the domains register theirs, or a fresh registry).
     """
     settings = ctx.settings
     configure_tracing(settings)
-    metrics = metrics or RpcMetrics()
+    metrics = metrics or RpcMetrics(ctx.resources.get("metrics_registry"))
     revocations = (
         RevocationList(settings.tls.crl_file, settings.tls.ca_file, settings.tls.reload_interval_seconds)
         if settings.tls.crl_file

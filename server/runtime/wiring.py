@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from server.runtime.clock import Clock, SystemClock
 from server.runtime.config import Settings
 from server.runtime.context import AppContext
@@ -18,6 +20,9 @@ from server.runtime.context import AppContext
 async def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     """The AppContext of a server process."""
     ctx = AppContext(settings=settings, clock=clock or SystemClock())
+    # One Prometheus registry per server: the RPC metrics, the inference pool's and every domain's
+    # collectors register here, and the metrics endpoint serves exactly this registry.
+    ctx.resources["metrics_registry"] = CollectorRegistry()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await _state(ctx)
     await _inference(ctx)
@@ -99,7 +104,12 @@ async def _inference(ctx: AppContext) -> None:
     from inference.pool import InferencePool
 
     budget_store = ctx.resources.get("token_budgets")
-    pool = InferencePool(ctx.settings.inference, clock=ctx.clock, budget_store=budget_store)
+    pool = InferencePool(
+        ctx.settings.inference,
+        clock=ctx.clock,
+        budget_store=budget_store,
+        registry=ctx.resources.get("metrics_registry"),
+    )
     await pool.start()
     ctx.resources["inference"] = pool
     ctx.closers.append(pool.close)

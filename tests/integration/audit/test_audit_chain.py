@@ -251,3 +251,49 @@ async def test_partial_range_verifies_and_reports_progress(stack: Stack) -> None
     assert progress[0] == VerifyProgress(0, 11) and progress[-1] == VerifyProgress(11, 11)
     report = events[-1]
     assert isinstance(report, VerifyReport) and report.ok and report.checked == 11 and report.last_seq == 15
+
+
+async def test_database_built_encoding_is_the_python_encoding(stack: Stack) -> None:
+    """Verification on SQLite lets the database build the canonical text; it must equal ours byte for byte."""
+    from server.audit.log import canonical_sql
+    from server.audit.records import STORED_FIELDS, canonical_bytes
+    from server.audit.tables import audit_records
+
+    await fill(stack, n=3, batch=3)
+    async with stack.db.transaction() as conn:
+        await stack.audit.append_batch(
+            conn,
+            [
+                entry(100, decision="ÉCHU→ 決定 🏦", llm_output="", inputs=None, request_id=""),
+                entry(101, rule_set_version="", trace_id="", engine="e" * 100, inputs={"x": "\u2028"}),
+            ],
+        )
+    canonical = canonical_sql(stack.db.dialect)
+    if stack.db.dialect == "postgresql":
+        assert canonical is None  # PostgreSQL text cannot hold U+0000: the Python encoding is used
+        return
+    assert canonical is not None
+    c = audit_records.c
+    async with stack.db.read() as conn:
+        result = await conn.execute(sa.select(*(c[n] for n in STORED_FIELDS), canonical).order_by(c.seq))
+        stored = result.all()
+    assert len(stored) == 5
+    for row in stored:
+        assert row[-1].encode() == canonical_bytes(row[: len(HASHED_FIELDS)])
+        assert record_hash(row[len(HASHED_FIELDS)], row[: len(HASHED_FIELDS)]) == row[len(HASHED_FIELDS) + 1]
+
+
+@pytest.mark.parametrize("tampered", ["decision || {nul}", "{nul} || decision", "decision || {nul} || 'X'"])
+async def test_nul_smuggled_into_a_text_column_is_named(stack: Stack, tampered: str) -> None:
+    await fill(stack, n=6)
+    statement = f"UPDATE audit_records SET decision = {tampered} WHERE seq = 4"  # noqa: S608 - test constants
+    if stack.db.dialect == "postgresql":
+        with pytest.raises(Exception, match="null character not permitted"):  # nothing can be smuggled there
+            await sql(stack, statement.format(nul="chr(0)"))
+        assert (await verify(stack)).ok
+        return
+    await sql(stack, statement.format(nul="char(0)"))
+    report = await verify(stack)
+    assert not report.ok
+    assert (report.first_bad_seq, report.problem) == (4, ChainProblem.HASH_MISMATCH)
+    assert report.first_bad_record_id == await record_id(stack, 4)

@@ -10,8 +10,9 @@ from pathlib import Path
 import grpc
 import pytest
 from fintech.client import RiskServiceClient, secure_channel
+from prometheus_client import CollectorRegistry
 
-from server.risk.service import build
+from server.risk.service import RiskServicer, build
 from server.runtime.context import AppContext
 from server.runtime.pki import DevPki
 from tests.fakes.fixtures import fake_openai, fake_openai_factory  # noqa: F401
@@ -27,6 +28,8 @@ class RiskStack:
     ctx: AppContext
     llm: FakeOpenAIServer
     pki: DevPki
+    servicer: RiskServicer
+    metrics: CollectorRegistry
 
     def channel(self, role: str) -> grpc.aio.Channel:
         issued = self.pki.client(role)
@@ -45,16 +48,20 @@ async def risk_stack(
         pki,
         data_dir,
         server={"services": ["audit"]},
-        risk={"drift_min_scores": 10, "drift_window": 1000},
+        # A small in-flight bound so the flow-control test reaches it quickly.
+        risk={"drift_min_scores": 10, "drift_window": 1000, "stream_max_in_flight": 512, "stream_micro_batch": 128},
         inference={
             "groups": [{"name": "deepseek-chat", "model": "fake", "endpoints": [{"url": llm.base_url}]}],
             "budgets": {"enabled": False},
         },
     )
     ctx = await stateful_context(settings)
+    registry = CollectorRegistry()
+    ctx.resources["metrics_registry"] = registry
     binding = await build(ctx)
+    assert isinstance(binding.servicer, RiskServicer)
     async with running_server(settings, ctx=ctx, extra_bindings=[binding]) as running:
-        yield RiskStack(running.port, ctx, llm, pki)
+        yield RiskStack(running.port, ctx, llm, pki, binding.servicer, registry)
     if binding.close is not None:
         await binding.close()
     for closer in reversed(ctx.closers):
