@@ -7,9 +7,19 @@ is :class:`MilvusKnowledgeIndex`. Milvus being down surfaces as
 
 from retrieval.chunking import Chunk, ChunkingPolicy, chunk_article
 from retrieval.documents import ApprovedAnswer, Article, ArticleError, load_articles, parse_article, render_article
-from retrieval.embedding import CachedEmbedder, Embedder, EmbeddingCache, MiniLmEmbedder, embed_async, shared_embedder
+from retrieval.embedding import (
+    CachedEmbedder,
+    Embedder,
+    EmbeddingCache,
+    MiniLmEmbedder,
+    QueryVectorCache,
+    embed_async,
+    query_vectors_for,
+    shared_embedder,
+)
 from retrieval.index import (
     UNAVAILABLE_REASON,
+    HybridRanker,
     KnowledgeIndex,
     Readiness,
     SearchFilter,
@@ -18,6 +28,7 @@ from retrieval.index import (
     UpsertResult,
 )
 from retrieval.milvus import MilvusKnowledgeIndex, filter_expression, probe_knowledge_base
+from retrieval.routing import prefer_intents
 
 __all__ = [
     "UNAVAILABLE_REASON",
@@ -29,9 +40,11 @@ __all__ = [
     "ChunkingPolicy",
     "Embedder",
     "EmbeddingCache",
+    "HybridRanker",
     "KnowledgeIndex",
     "MilvusKnowledgeIndex",
     "MiniLmEmbedder",
+    "QueryVectorCache",
     "Readiness",
     "SearchFilter",
     "SearchHit",
@@ -42,7 +55,9 @@ __all__ = [
     "filter_expression",
     "load_articles",
     "parse_article",
+    "prefer_intents",
     "probe_knowledge_base",
+    "query_vectors_for",
     "render_article",
     "shared_embedder",
 ]

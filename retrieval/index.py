@@ -30,6 +30,21 @@ class SearchMode(enum.Enum):
     """BM25 only."""
 
 
+class HybridRanker(enum.StrEnum):
+    """How :attr:`SearchMode.HYBRID` fuses the dense and the BM25 leg."""
+
+    RRF = "rrf"
+    """Reciprocal rank fusion, both legs weighted equally (ranks only)."""
+    WEIGHTED = "weighted"
+    """Milvus' ``WeightedRanker``: each leg's scores normalised to [0, 1], then a weighted sum."""
+
+
+DEFAULT_RANKER = HybridRanker.WEIGHTED
+"""The fusion the service uses: chosen on the written question set only (eval/customer_eval.py)."""
+DEFAULT_DENSE_WEIGHT = 0.9
+"""Weight of the dense leg under :attr:`HybridRanker.WEIGHTED` (BM25 gets the rest)."""
+
+
 @dataclass(frozen=True)
 class SearchFilter:
     """Restricts a search; every given condition must hold."""
@@ -52,7 +67,7 @@ class SearchHit:
     heading: str
     content: str
     score: float
-    """Higher is better. Dense: cosine similarity; sparse: BM25; hybrid: the RRF score."""
+    """Higher is better. Dense: cosine similarity; sparse: BM25; hybrid: the fused score (RRF or weighted)."""
     rank: int
     """1-based position in the result list."""
     intents: tuple[str, ...]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -27,10 +26,13 @@ from opentelemetry.trace import SpanKind
 
 from retrieval.chunking import Chunk, ChunkingPolicy, chunk_article
 from retrieval.documents import Article
-from retrieval.embedding import Embedder, embed_async
+from retrieval.embedding import CachedEmbedder, Embedder, embed_async, query_vectors_for
 from retrieval.index import (
+    DEFAULT_DENSE_WEIGHT,
+    DEFAULT_RANKER,
     ERROR_DOMAIN,
     UNAVAILABLE_REASON,
+    HybridRanker,
     Readiness,
     SearchFilter,
     SearchHit,
@@ -103,8 +105,12 @@ class MilvusKnowledgeIndex:
         owns_executor: bool,
         query_cache_size: int = 1024,
         analyzer: dict[str, Any] | None = None,
+        ranker: HybridRanker = DEFAULT_RANKER,
+        dense_weight: float = DEFAULT_DENSE_WEIGHT,
     ) -> None:
         """Use :meth:`open`; the constructor only stores what it is given."""
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError("dense_weight must be between 0 and 1")
         self._client = client
         self._collection = collection
         self._embedder = embedder
@@ -112,12 +118,19 @@ class MilvusKnowledgeIndex:
         self._milvus_executor = milvus_executor
         self._policy = policy
         self._rrf_k = rrf_k
+        self._ranker = ranker
+        self._dense_weight = dense_weight
         self._owns_executor = owns_executor
         self._write_lock = asyncio.Lock()
         self._closed = False
-        # Recent query vectors: a caller often searches the same text twice (hybrid, then a dense probe).
-        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
-        self._query_cache_size = query_cache_size
+        # Queries skip the on-disk cache (a customer's question is not written to disk). With a cache size,
+        # they share the process-wide LRU of their model: the hybrid search, the dense probe and the intent
+        # classifier of one question then cost one forward pass between them.
+        self._query_embedder: Embedder = (
+            query_vectors_for(embedder, query_cache_size)
+            if query_cache_size
+            else (embedder.inner if isinstance(embedder, CachedEmbedder) else embedder)
+        )
         self._analyzer: dict[str, Any] = dict(analyzer or {"tokenizer": "standard", "filter": ["lowercase"]})
 
     @classmethod
@@ -135,6 +148,8 @@ class MilvusKnowledgeIndex:
         timeout_seconds: float = 10.0,
         query_cache_size: int = 1024,
         analyzer: dict[str, Any] | None = None,
+        ranker: HybridRanker = DEFAULT_RANKER,
+        dense_weight: float = DEFAULT_DENSE_WEIGHT,
     ) -> MilvusKnowledgeIndex:
         """Connects, creates the collection if needed and loads it.
 
@@ -148,13 +163,19 @@ class MilvusKnowledgeIndex:
             rrf_k: The RRF constant (60 is the value from the original paper).
             milvus_workers: Threads issuing blocking Milvus calls.
             timeout_seconds: Connection timeout for a server URI.
-            query_cache_size: Recent query vectors kept in memory (0 disables; benchmarks use 0).
+            query_cache_size: Recent query vectors kept in memory, shared with every user of the same model
+                (:func:`retrieval.embedding.query_vectors_for`); 0 disables it (the latency benchmark).
+            ranker: How hybrid search fuses its two legs (default: the configuration measured best on the
+                written question set, docs/retrieval.md).
+            dense_weight: Weight of the dense leg for :attr:`HybridRanker.WEIGHTED` (BM25 gets the rest).
             analyzer: Milvus analyzer of the BM25 text when the collection is created (default: standard
                 tokenizer, lower case; stop words and stemming are done by :mod:`retrieval.text`).
 
         Raises:
             Unavailable: Milvus cannot be reached or the milvus-lite directory is locked by another process.
         """
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError("dense_weight must be between 0 and 1")
         if "://" not in uri:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         executor = ThreadPoolExecutor(max_workers=milvus_workers, thread_name_prefix="milvus")
@@ -181,6 +202,8 @@ class MilvusKnowledgeIndex:
             owns_executor=True,
             query_cache_size=query_cache_size,
             analyzer=analyzer,
+            ranker=ranker,
+            dense_weight=dense_weight,
         )
         try:
             await index._call("create_collection", index._ensure_collection)
@@ -378,15 +401,7 @@ class MilvusKnowledgeIndex:
         return self._hits(raw, negate=False)
 
     async def _query_vector(self, query: str) -> list[float]:
-        cached = self._query_vectors.get(query)
-        if cached is not None:
-            self._query_vectors.move_to_end(query)
-            return cached
-        vector: list[float] = (await embed_async(self._embedder, [query], self._embed_executor))[0].tolist()
-        if self._query_cache_size:
-            self._query_vectors[query] = vector
-            while len(self._query_vectors) > self._query_cache_size:
-                self._query_vectors.popitem(last=False)
+        vector: list[float] = (await embed_async(self._query_embedder, [query], self._embed_executor))[0].tolist()
         return vector
 
     async def hybrid(self, query: str, *, limit: int = 5, search_filter: SearchFilter | None = None) -> list[SearchHit]:
@@ -416,7 +431,7 @@ class MilvusKnowledgeIndex:
         )
 
     def _hybrid(self, query: str, vector: list[float], limit: int, expression: str) -> Any:
-        from pymilvus import AnnSearchRequest, RRFRanker
+        from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
         # Each leg fetches more than ``limit`` so fusion has candidates that only one leg ranks high.
         depth = max(limit * 4, 20)
@@ -427,9 +442,14 @@ class MilvusKnowledgeIndex:
                 [_bm25_query(query)], "sparse", {"metric_type": "BM25"}, limit=depth, expr=expression or None
             ),
         ]
-        return self._client.hybrid_search(
-            self._collection, requests, RRFRanker(self._rrf_k), limit=limit, output_fields=_OUTPUT_FIELDS
+        # WEIGHTED: Milvus maps each leg's scores into [0, 1] (arctan) and adds them with these weights;
+        # unlike RRF it keeps how far apart the scores are, so a clear dense winner is not out-voted by BM25.
+        fusion = (
+            RRFRanker(self._rrf_k)
+            if self._ranker is HybridRanker.RRF
+            else WeightedRanker(self._dense_weight, 1.0 - self._dense_weight, norm_score=True)
         )
+        return self._client.hybrid_search(self._collection, requests, fusion, limit=limit, output_fields=_OUTPUT_FIELDS)
 
     @staticmethod
     def _hits(raw: Any, *, negate: bool) -> list[SearchHit]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from retrieval.index import DEFAULT_DENSE_WEIGHT, DEFAULT_RANKER, HybridRanker
 from server.runtime.section import Section
 
 
@@ -28,7 +29,14 @@ class RetrievalSettings(Section):
     top_k: int = Field(5, ge=1, le=100)
     """Chunks retrieved per question."""
     rrf_k: int = Field(60, ge=1)
-    """Reciprocal-rank-fusion constant of hybrid search."""
+    """Reciprocal-rank-fusion constant of hybrid search (``hybrid_ranker = "rrf"``)."""
+    hybrid_ranker: HybridRanker = DEFAULT_RANKER
+    """How hybrid search fuses the dense and BM25 legs: ``weighted`` (measured best on the written questions)
+    or ``rrf``."""
+    dense_weight: float = Field(DEFAULT_DENSE_WEIGHT, ge=0, le=1)
+    """Weight of the dense leg under ``weighted`` (BM25 gets the rest)."""
+    query_cache_size: int = Field(1024, ge=0)
+    """Recent query vectors kept in memory, shared by retrieval and the intent classifier (0 disables)."""
     chunk_max_chars: int = Field(900, ge=100)
     """Sections longer than this are split into windows."""
     chunk_overlap_chars: int = Field(150, ge=0)

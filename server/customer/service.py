@@ -294,11 +294,12 @@ async def customer_resources(ctx: AppContext) -> None:
     if "customer_catalog" not in ctx.resources:
         ctx.resources["customer_catalog"] = SqlArticleCatalog(ctx.require("database"))
     if "customer_intents" not in ctx.resources:
-        from retrieval.embedding import shared_embedder
+        from retrieval.embedding import query_vectors_for, shared_embedder
         from server.customer.intents.model import IntentClassifier
 
+        # The knowledge index embeds questions through the same query-vector cache: one forward pass each.
         classifier = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: IntentClassifier.load(shared_embedder()))
+            None, lambda: IntentClassifier.load(query_vectors_for(shared_embedder())))
         ctx.resources["customer_intents"] = ClassifierIntents(classifier)
 
 

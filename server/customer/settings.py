@@ -39,6 +39,14 @@ class CustomerSettings(Section):
     """Best dense (cosine) score of the retrieved chunks below which retrieval is not trusted."""
     top_k: int = Field(5, ge=1, le=20)
     """Chunks retrieved per question and placed in the prompt."""
+    intent_routing_min_confidence: float | None = Field(0.5, ge=0, le=1)
+    """When the intent is at least this confident, chunks of articles answering the classifier's
+    ``routed_intents`` most likely intents are placed first (``retrieval.routing``); None never routes.
+    0.5 measured best on the written question set (docs/retrieval.md)."""
+    routed_intents: int = Field(3, ge=1, le=10)
+    """How many of the most likely intents routing prefers."""
+    retrieval_depth: int = Field(20, ge=1, le=100)
+    """Chunks fetched before routing picks ``top_k`` of them (at least ``top_k`` are always fetched)."""
     suggested_articles: int = Field(3, ge=1, le=10)
     """Articles offered on a handoff."""
     dissatisfaction_threshold: int = Field(2, ge=1, le=10)

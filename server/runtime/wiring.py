@@ -50,6 +50,9 @@ async def open_knowledge_index(settings: Settings) -> Any:
         collection=settings.retrieval.collection,
         token=token,
         rrf_k=settings.retrieval.rrf_k,
+        ranker=settings.retrieval.hybrid_ranker,
+        dense_weight=settings.retrieval.dense_weight,
+        query_cache_size=settings.retrieval.query_cache_size,
         milvus_workers=settings.retrieval.milvus_workers,
         timeout_seconds=settings.retrieval.connect_timeout_seconds,
     )

@@ -35,7 +35,12 @@ class ClassifierIntents:
         """Predicts in the executor (embedding is CPU-bound)."""
         loop = asyncio.get_running_loop()
         prediction = (await loop.run_in_executor(self._executor, self._classifier.predict, [text]))[0]
-        return IntentGuess(prediction.intent, prediction.confidence, self._classifier.model_id)
+        return IntentGuess(
+            prediction.intent,
+            prediction.confidence,
+            self._classifier.model_id,
+            tuple(name for name, _ in prediction.alternatives),
+        )
 
 
 class PoolAnswerModel:

@@ -6,7 +6,8 @@ Flow of :meth:`AnsweringEngine.stream_ask` (``ask`` consumes the same stream):
    conversation is NOT_FOUND;
 2. the question is PII-masked; nothing unmasked goes further (LLM, logs, storage, audit);
 3. a follow-up is rewritten into a standalone query (:mod:`.rewrite`);
-4. intent, hybrid retrieval and a dense probe (for a retrieval confidence) run concurrently;
+4. intent, hybrid retrieval and a dense probe (for a retrieval confidence) run concurrently; when the
+   intent is confident, chunks answering the most likely intents are moved first (``retrieval.routing``);
 5. the deterministic policy (:mod:`.policy`) decides: escalate, serve an approved answer word for word,
    or generate;
 6. generation streams from the LLM; each sentence is released only after the grounding check
@@ -31,6 +32,7 @@ from prometheus_client import CollectorRegistry
 
 from retrieval.documents import Article
 from retrieval.index import KnowledgeIndex, SearchFilter, SearchHit, SearchMode
+from retrieval.routing import prefer_intents
 from server.customer.answering.grounding import GroundingChecker, SentenceSplitter
 from server.customer.answering.metrics import CustomerMetrics, metrics_for
 from server.customer.answering.pii import mask_pii
@@ -65,7 +67,7 @@ from server.customer.answering.prompt import AnswerPrompt, build_prompt
 from server.customer.answering.rewrite import standalone_query
 from server.customer.settings import CustomerSettings
 from server.runtime.clock import Clock, SystemClock
-from server.runtime.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from server.runtime.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from server.runtime.identity import Caller
 
 ENGINE = "customer.answering"
@@ -122,6 +124,17 @@ class Final:
 
 
 StreamEvent = Delta | Citations | Final
+
+
+def request_digest(question: Question) -> str:
+    """What a request asked, as a SHA-256 hex digest: the key of AIP-155's "same payload" test.
+
+    Covers the conversation, the question (stripped, as answered) and the locale; not the caller's transport
+    or the deadline. ``Ask`` and ``StreamAsk`` share it, so a streamed retry of an ``Ask`` replays its result.
+    The digest is stored sealed with the result; it never leaves the service.
+    """
+    fields = (question.conversation_id, question.text.strip(), question.locale)
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 def resolve_customer(requested: str, caller: Caller) -> str:
@@ -237,6 +250,7 @@ class AnsweringEngine:
         Raises:
             InvalidArgument: an empty or too long question.
             NotFound: the conversation does not exist or belongs to another customer.
+            AlreadyExists: REQUEST_ID_REUSED, the ``request_id`` was used before for another question.
             Unavailable: the knowledge base or the store is down (from the seams).
         """
         text = question.text.strip()
@@ -254,8 +268,17 @@ class AnsweringEngine:
                 domain=DOMAIN,
                 violations=[FieldViolation("question", f"at most {self.settings.max_question_chars} characters")],
             )
+        digest = request_digest(question)
         if question.request_id:
             stored = await self._store.result_for_request(question.customer_id, question.request_id)
+            # Results stored before digests were recorded carry none: they can only be replayed.
+            if stored is not None and stored.request_digest and stored.request_digest != digest:
+                raise AlreadyExists(
+                    "request_id was already used for a different question",
+                    reason="REQUEST_ID_REUSED",
+                    domain=DOMAIN,
+                    metadata={"request_id": question.request_id},
+                )
             if stored is not None:
                 for index, sentence in enumerate([stored.answer] if stored.answer else []):
                     yield Delta(sentence, index)
@@ -335,13 +358,24 @@ class AnsweringEngine:
         return Conversation(self._new_id(), question.customer_id, self._clock.now()), True
 
     async def _understand(self, query: str, locale: str) -> tuple[IntentGuess, list[SearchHit], float]:
+        settings = self.settings
         search_filter = SearchFilter(locale=locale)
-        guess, hits, probe = await asyncio.gather(
+        routing = settings.intent_routing_min_confidence is not None
+        depth = max(settings.top_k, settings.retrieval_depth) if routing else settings.top_k
+        # Concurrently: routing re-ranks the search's result afterwards, so the search need not wait for the
+        # intent. The three share one query embedding (the index's and the classifier's query-vector cache).
+        guess, found, probe = await asyncio.gather(
             self._intents.classify(query),
-            self._index.search(query, limit=self.settings.top_k, mode=SearchMode.HYBRID, search_filter=search_filter),
-            # RRF scores are rank-based; the dense cosine of the best chunk says how close the KB really is.
+            self._index.search(query, limit=depth, mode=SearchMode.HYBRID, search_filter=search_filter),
+            # Fused scores say nothing about closeness; the dense cosine of the best chunk does.
             self._index.search(query, limit=1, mode=SearchMode.DENSE, search_filter=search_filter),
         )
+        threshold = settings.intent_routing_min_confidence
+        if threshold is not None and guess.confidence >= threshold:
+            preferred = (guess.intent, *guess.alternatives)[: settings.routed_intents]
+            hits = prefer_intents(found, preferred, settings.top_k)
+        else:
+            hits = found[: settings.top_k]
         return guess, hits, (probe[0].score if probe else 0.0)
 
     async def _approved_for(self, guess: IntentGuess, locale: str) -> Article | None:
@@ -504,6 +538,7 @@ class AnsweringEngine:
             prompt_ref=prompt.template.ref if prompt is not None and outcome.llm_model else "",
             validation_outcome=validation,
             request_id=question.request_id,
+            request_digest=request_digest(question),
         )
         decision_name = source.value if not escalated else f"{source.value}:{outcome.reason.value}"  # type: ignore[union-attr]
         audit = AnswerAudit(
@@ -579,4 +614,3 @@ class _Outcome:
         self.llm_model = ""
         self.raw_output = ""
         self.prompt: AnswerPrompt | None = None
-

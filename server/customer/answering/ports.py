@@ -75,6 +75,8 @@ class IntentGuess:
     intent: str
     confidence: float
     model_id: str
+    alternatives: tuple[str, ...] = ()
+    """The next most likely intents, best first (routing prefers them too)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,9 @@ class AnswerResult:
     prompt_ref: str = ""
     validation_outcome: str = ""
     request_id: str = ""
+    request_digest: str = ""
+    """SHA-256 of what the request asked (:func:`~server.customer.answering.engine.request_digest`); a retry
+    with the same ``request_id`` but another digest is REQUEST_ID_REUSED (AIP-155). Stored, never sent."""
 
 
 @dataclass(frozen=True)

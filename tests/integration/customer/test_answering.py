@@ -241,6 +241,47 @@ async def test_retry_with_the_same_request_id_returns_the_stored_result(harness:
     assert second == first and len(h.fake.requests()) == 1
 
 
+async def test_reused_request_id_with_another_question_is_already_exists(harness: HarnessFactory) -> None:
+    from server.runtime.errors import AlreadyExists
+
+    h = harness()
+    assert h.fake is not None
+    h.fake.script({"kind": "ok", "content": GROUNDED})
+    request_id = "0b7c9a52-3c1e-4f0e-8d5a-2f7b9e4c1a10"
+    first = await h.engine.ask(q("How long does card delivery take?", request_id=request_id))
+    turns_before = sum(len(t) for t in h.store.turns.values())
+    with pytest.raises(AlreadyExists) as reused:
+        await h.engine.ask(q("What does an international transfer cost?", request_id=request_id))
+    assert reused.value.reason == "REQUEST_ID_REUSED"
+    # The same id on another conversation is another request too, streamed or not.
+    with pytest.raises(AlreadyExists):
+        await h.engine.ask(q("How long does card delivery take?", first.conversation_id, request_id=request_id))
+    with pytest.raises(AlreadyExists):
+        async for _ in h.engine.stream_ask(q("What does an international transfer cost?", request_id=request_id)):
+            pass
+    # Nothing was answered, stored or audited for the refused requests; the original still replays.
+    assert len(h.fake.requests()) == 1 and len(h.store.audit) == 1
+    assert sum(len(t) for t in h.store.turns.values()) == turns_before
+    events = [e async for e in h.engine.stream_ask(q("  How long does card delivery take? ", request_id=request_id))]
+    assert isinstance(events[-1], Final) and events[-1].result == first
+
+
+@pytest.mark.parametrize(
+    ("min_confidence", "first"), [(0.5, "card-delivery"), (0.9, "transfer-fees"), (None, "transfer-fees")]
+)
+async def test_a_confident_intent_routes_its_articles_first(
+    harness: HarnessFactory, min_confidence: float | None, first: str
+) -> None:
+    from server.customer.settings import CustomerSettings
+
+    # The keyword index ranks transfer-fees first (two of three words); the intent (0.8) is card delivery.
+    h = harness(llm="none", settings=CustomerSettings(intent_routing_min_confidence=min_confidence))
+    result = await h.engine.ask(q("What are the transfer fees for a delivery?"))
+    assert result.intent == "card_delivery_estimate"
+    retrieved = h.store.audit[-1].inputs["retrieved"]
+    assert retrieved[0] == chunk_of(first) and {DELIVERY, TRANSFER} <= set(retrieved)
+
+
 async def test_knowledge_base_down_is_unavailable_not_papered_over(harness: HarnessFactory) -> None:
     from server.runtime.errors import Unavailable
 

@@ -49,14 +49,19 @@ class Running:
 
 
 @pytest.fixture(params=["memory", "sql"])
-async def service(request: pytest.FixtureRequest, pki: DevPki, tmp_path: Path,
-                  fake_openai: FakeOpenAIServer) -> AsyncIterator[Running]:
+async def service(
+    request: pytest.FixtureRequest, pki: DevPki, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> AsyncIterator[Running]:
     """The service over the in-memory seams, and over the real SQL storage wired by ``build`` itself."""
     settings = settings_for(pki, tmp_path, server={"services": ["operations"]})
     pool = InferencePool(pool_settings(fake_openai.base_url), registry=CollectorRegistry())
     resources: dict[str, Any] = {
-        "knowledge_index": KeywordIndex(ARTICLES), "customer_intents": KeywordIntents(RULES),
-        "page_tokens": PageTokenCodec(os.urandom(32)), "inference": pool, "metrics_registry": CollectorRegistry()}
+        "knowledge_index": KeywordIndex(ARTICLES),
+        "customer_intents": KeywordIntents(RULES),
+        "page_tokens": PageTokenCodec(os.urandom(32)),
+        "inference": pool,
+        "metrics_registry": CollectorRegistry(),
+    }
     stack = None
     if request.param == "memory":
         resources |= {"customer_catalog": MemoryArticleCatalog(ARTICLES), "customer_store": MemoryConversationStore()}
@@ -67,8 +72,13 @@ async def service(request: pytest.FixtureRequest, pki: DevPki, tmp_path: Path,
             await catalog.put(article)
         from server.storage.idempotency import Idempotency
 
-        resources |= {"database": stack.db, "keyring": stack.keyring, "audit": stack.audit,
-                      "customer_catalog": catalog, "idempotency": Idempotency(stack.db, sealer=stack.keyring)}
+        resources |= {
+            "database": stack.db,
+            "keyring": stack.keyring,
+            "audit": stack.audit,
+            "customer_catalog": catalog,
+            "idempotency": Idempotency(stack.db, sealer=stack.keyring),
+        }
     ctx = AppContext(settings=settings, resources=resources)
     binding = await build(ctx)
     try:
@@ -290,7 +300,8 @@ async def test_mutations_are_idempotent_by_request_id(service: Running) -> None:
     async with channel:
         asked = await stub.Ask(
             pb.AskRequest(request_id=_rid(), customer_id="cust-i", question="My card was stolen"),
-            metadata=_as("cust-i"), timeout=10,
+            metadata=_as("cust-i"),
+            timeout=10,
         )
     assert asked.escalated
     channel, agent = service.stub("agent")
@@ -308,3 +319,33 @@ async def test_mutations_are_idempotent_by_request_id(service: Running) -> None:
             await agent.ResolveEscalation(changed, timeout=10)
         assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
         assert "REQUEST_ID_REUSED" in str(reused.value.trailing_metadata())
+
+
+@pytest.mark.parametrize("service", ["sql"], indirect=True)  # stored results live in the platform database
+async def test_ask_request_id_reused_for_another_question_is_already_exists(service: Running) -> None:
+    channel, stub = service.stub("envoy")
+    async with channel:
+        request_id = _rid()
+        asked = pb.AskRequest(request_id=request_id, customer_id="cust-r", question="My card was stolen")
+        first = await stub.Ask(asked, metadata=_as("cust-r"), timeout=10)
+        assert await stub.Ask(asked, metadata=_as("cust-r"), timeout=10) == first  # a retry replays
+        other = pb.AskRequest(request_id=request_id, customer_id="cust-r", question="I lost my card")
+        with pytest.raises(grpc.aio.AioRpcError) as reused:
+            await stub.Ask(other, metadata=_as("cust-r"), timeout=10)
+        assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert "REQUEST_ID_REUSED" in str(reused.value.trailing_metadata())
+        streamed = pb.StreamAskRequest(request_id=request_id, customer_id="cust-r", question="I lost my card")
+        with pytest.raises(grpc.aio.AioRpcError) as reused_stream:
+            async for _ in stub.StreamAsk(streamed, metadata=_as("cust-r"), timeout=10):
+                pass
+        assert reused_stream.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert "REQUEST_ID_REUSED" in str(reused_stream.value.trailing_metadata())
+        replayed = [
+            e
+            async for e in stub.StreamAsk(
+                pb.StreamAskRequest(request_id=request_id, customer_id="cust-r", question="My card was stolen"),
+                metadata=_as("cust-r"),
+                timeout=10,
+            )
+        ]
+        assert replayed[-1].final_result == first

@@ -31,6 +31,8 @@ CORPUS_IDS = (
 class CountingEmbedder:
     """The real model, counting how many texts and calls reach it (to prove what was not re-embedded)."""
 
+    uncased = True  # as the model it wraps
+
     def __init__(self, inner: MiniLmEmbedder) -> None:
         self.inner = inner
         self.texts = 0

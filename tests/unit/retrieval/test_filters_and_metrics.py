@@ -76,3 +76,19 @@ def test_rank_metrics() -> None:
     result = rank_metrics(ranked, relevant, k=5)
     assert result["recall_at_5"] == round(2 / 3, 4)
     assert result["mrr"] == round((1 / 2 + 1 / 6 + 1) / 3, 4)  # MRR looks past k
+
+
+def test_the_service_configuration_is_the_best_hybrid_on_the_written_questions() -> None:
+    from eval.customer_eval import choose, config_name, selection_score
+
+    written = {
+        "dense": {"recall_at_5": 0.90, "mrr": 0.75},
+        "hybrid_rrf": {"recall_at_5": 0.80, "mrr": 0.70},
+        "hybrid_weighted_0.9": {"recall_at_5": 0.85, "mrr": 0.70},
+        "hybrid_weighted_0.9+intents@0.5": {"recall_at_5": 0.84, "mrr": 0.72},
+        "hybrid_rrf_filtered_top3_intents": {"recall_at_5": 0.99, "mrr": 0.99},  # reported, never chosen
+    }
+    assert selection_score(written["dense"]) == 1.65
+    assert choose(written) == "dense"
+    assert choose(written, prefix="hybrid_") == "hybrid_weighted_0.9+intents@0.5"
+    assert config_name("dense", None) == "dense" and config_name("dense", 0.5) == "dense+intents@0.5"

@@ -22,7 +22,25 @@ def test_token_is_read_from_a_file(tmp_path: Path) -> None:
     assert RetrievalSettings().token() == ""
 
 
-@pytest.mark.parametrize("values", [{"top_k": 0}, {"collection": "bad name"}, {"colection": "typo"}])
+def test_hybrid_fusion_is_configurable() -> None:
+    from retrieval.index import HybridRanker
+
+    settings = RetrievalSettings.model_validate({"hybrid_ranker": "rrf", "dense_weight": 0.6})
+    assert settings.hybrid_ranker is HybridRanker.RRF and settings.dense_weight == 0.6
+    assert RetrievalSettings().hybrid_ranker is HybridRanker.WEIGHTED
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"top_k": 0},
+        {"collection": "bad name"},
+        {"colection": "typo"},
+        {"hybrid_ranker": "borda"},
+        {"dense_weight": 1.5},
+        {"query_cache_size": -1},
+    ],
+)
 def test_bad_values_and_unknown_keys_are_errors(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        RetrievalSettings(**values)  # type: ignore[arg-type]
+        RetrievalSettings(**values)
