@@ -278,6 +278,8 @@ def bench_grpc_stream(base: pl.DataFrame, *, history: int, transactions: int, la
                         pb.ScreenTransactionsRequest(transactions=streamed[i : i + batch])
                         for i in range(0, len(streamed), batch)
                     ]
+                    monitor = binding.servicer.monitor
+                    before_batches, before_ms = monitor.batches, dict(monitor.timings_ms)
                     decided = 0
                     began = time.perf_counter()
                     cpu0 = time.process_time()
@@ -286,6 +288,9 @@ def bench_grpc_stream(base: pl.DataFrame, *, history: int, transactions: int, la
                     stream_s = time.perf_counter() - began
                     stream_cpu = time.process_time() - cpu0
                     assert decided == len(streamed)
+                    stream_batches = monitor.batches - before_batches
+                    phases = {k: round(v - before_ms.get(k, 0.0), 1) for k, v in monitor.timings_ms.items()}
+                    before_batches, before_ms = monitor.batches, dict(monitor.timings_ms)
 
                     sent: list[float] = []
                     latencies: list[float] = []
@@ -304,7 +309,13 @@ def bench_grpc_stream(base: pl.DataFrame, *, history: int, transactions: int, la
                     async for _ in stub.ScreenTransactions(offered()):
                         latencies.append(time.perf_counter() - sent[len(latencies)])
                     single_s = time.perf_counter() - began
+                    single_batches = monitor.batches - before_batches
+                    single_phases = {k: round(v - before_ms.get(k, 0.0), 1) for k, v in monitor.timings_ms.items()}
         return {
+            "stream_batches": stream_batches,
+            "stream_phase_ms": phases,
+            "single_batches": single_batches,
+            "single_phase_ms": single_phases,
             "stream_s": stream_s,
             "stream_cpu_s": stream_cpu,
             "latencies": latencies,
@@ -322,11 +333,15 @@ def bench_grpc_stream(base: pl.DataFrame, *, history: int, transactions: int, la
         "stream_tx_per_s": round(stream_rate),
         "stream_seconds": round(measured["stream_s"], 3),
         "stream_process_cpu_seconds_client_and_server": round(measured["stream_cpu_s"], 3),
+        "stream_micro_batches_committed": measured["stream_batches"],
+        "stream_monitor_phase_ms_total": measured["stream_phase_ms"],
         "baseline_engine_only_same_batches_tx_per_s": round(engine_rate),
         "ratio_stream_to_engine_only": round(stream_rate / engine_rate, 3),
         "one_per_message_at_1000_offered": {
             **summary_ms(measured["latencies"]),
             "achieved_tx_per_s": round(len(measured["latencies"]) / measured["single_s"]),
+            "micro_batches_committed": measured["single_batches"],
+            "monitor_phase_ms_total": measured["single_phase_ms"],
         },
         "goal_stream_tx_per_s": 100_000,
         "goal_p99_ms": 10,

@@ -8,7 +8,7 @@ rest is stored in clear for search.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +101,29 @@ async def known_transactions(conn: AsyncConnection, ids: Sequence[str]) -> dict[
     """Stored decision and score of every id in ``ids`` that is already in the history."""
     found: dict[str, tuple[int, float]] = {}
     unique = list(dict.fromkeys(ids))
+    if not unique:
+        return found
+    # One statement with the ids as one parameter (a JSON array on SQLite, an array on PostgreSQL):
+    # 900-id IN lists cost a round trip and a statement each, ~25 ms per 1,000 ids.
+    table = transactions.name
+    dialect = conn.dialect.name
+    statement: str | None = None
+    parameter: Any = None
+    if dialect == "sqlite" and conn.dialect.paramstyle == "qmark":
+        statement = (
+            f"SELECT transaction_id, decision, score FROM {table} "  # noqa: S608 - constant names
+            "WHERE transaction_id IN (SELECT value FROM json_each(?))"
+        )
+        parameter = json.dumps(unique)
+    elif dialect == "postgresql" and conn.dialect.paramstyle == "numeric_dollar":
+        statement = f"SELECT transaction_id, decision, score FROM {table} WHERE transaction_id = ANY($1::varchar[])"  # noqa: S608
+        parameter = unique
+    if statement is not None:
+        result = await conn.exec_driver_sql(statement, (parameter,))
+        row: Any
+        for row in result:
+            found[str(row[0])] = (int(row[1]), float(row[2]))
+        return found
     c = transactions.c
     for start in range(0, len(unique), _IN_CHUNK):
         chunk = unique[start : start + _IN_CHUNK]
@@ -114,6 +137,60 @@ async def insert_transactions(conn: AsyncConnection, rows: Sequence[dict[str, An
     """Append transactions to the history (ids must be new: the unique index refuses a repeat)."""
     if rows:
         await conn.execute(transactions.insert(), list(rows))
+
+
+_INSERT_COLUMNS = [c.name for c in transactions.columns if c.name != "seq"]
+# SQLite allows 32,766 host parameters per statement.
+_SQLITE_ROWS_PER_INSERT = 32_766 // len(_INSERT_COLUMNS)
+
+
+def _placeholders(paramstyle: str, count: int) -> str | None:
+    """``count`` positional placeholders in the driver's style (None for a named style)."""
+    if paramstyle == "qmark":  # sqlite3 / aiosqlite
+        return ", ".join(["?"] * count)
+    if paramstyle == "numeric_dollar":  # asyncpg
+        return ", ".join(f"${i}" for i in range(1, count + 1))
+    if paramstyle == "format":
+        return ", ".join(["%s"] * count)
+    return None
+
+
+async def insert_transaction_columns(conn: AsyncConnection, columns: Mapping[str, Sequence[Any]]) -> None:
+    """Append transactions given column-wise (every column but ``seq``), in order, in one ``executemany``.
+
+    The rows go to the driver as tuples through the caller's transaction: SQLAlchemy's per-row
+    parameter processing cost ~30 us a row, more than screening it.
+
+    Raises:
+        ValueError: a column is missing.
+    """
+    missing = [name for name in _INSERT_COLUMNS if name not in columns]
+    if missing:
+        raise ValueError(f"transaction columns missing: {missing}")
+    ordered = [columns[name] for name in _INSERT_COLUMNS]
+    if not ordered[0]:
+        return
+    placeholders = _placeholders(conn.dialect.paramstyle, len(_INSERT_COLUMNS))
+    if placeholders is None:
+        await insert_transactions(
+            conn, [dict(zip(_INSERT_COLUMNS, row, strict=True)) for row in zip(*ordered, strict=True)]
+        )
+        return
+    # Table and column names are this module's constants; values travel as parameters.
+    head = f"INSERT INTO {transactions.name} ({', '.join(_INSERT_COLUMNS)}) VALUES "  # noqa: S608
+    rows = list(zip(*ordered, strict=True))
+    if conn.dialect.name == "sqlite":
+        # Many rows per statement: sqlite3 gives up the GIL around every step, and with another busy
+        # thread in the process (the stream's validation) an executemany then waits for the GIL once
+        # per row (1.4 s against 3.3 s for 20,000 rows measured here; the same without contention).
+        group = f"({placeholders})"
+        for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
+            chunk = rows[start : start + _SQLITE_ROWS_PER_INSERT]
+            await conn.exec_driver_sql(
+                head + ", ".join([group] * len(chunk)), tuple(value for row in chunk for value in row)
+            )
+        return
+    await conn.exec_driver_sql(head + f"({placeholders})", rows)
 
 
 async def history_frame(conn: AsyncConnection, after_seq: int = 0) -> tuple[pl.DataFrame, int]:
@@ -209,6 +286,37 @@ async def load_state(conn: AsyncConnection, *, for_update: bool = False) -> Stor
     if row is None:
         return None
     return StoredState(int(row.version), str(row.rule_set_version), bytes(row.blob), int(row.covered_seq))
+
+
+async def state_version(conn: AsyncConnection, *, for_update: bool = False) -> tuple[int, int] | None:
+    """``(version, covered_seq)`` of the persisted state without its blob, or None before the first batch.
+
+    ``for_update`` locks the row on PostgreSQL (see :func:`load_state`).
+    """
+    c = screening_state.c
+    query = sa.select(c.version, c.covered_seq).where(c.id == 1)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else (int(row.version), int(row.covered_seq))
+
+
+async def sync_point(conn: AsyncConnection) -> tuple[tuple[int, int] | None, int]:
+    """The state's ``(version, covered_seq)`` (None before the first checkpoint) and the last history seq.
+
+    Call it first in a write transaction. On SQLite the write lock is already held, so one statement
+    reads both; on PostgreSQL the state row is locked first (``FOR UPDATE``) and the history read after
+    the lock, so that a writer that committed while we waited is seen.
+    """
+    if conn.dialect.name == "sqlite":
+        c = screening_state.c
+        last = sa.select(sa.func.max(transactions.c.seq)).scalar_subquery()
+        row = (await conn.execute(sa.select(c.version, c.covered_seq, last).where(c.id == 1))).first()
+        if row is not None:
+            return (int(row[0]), int(row[1])), int(row[2] or 0)
+        return None, await last_transaction_seq(conn)
+    current = await state_version(conn, for_update=True)
+    return current, await last_transaction_seq(conn)
 
 
 async def save_state(
@@ -328,6 +436,51 @@ async def replace_alert_evidence(conn: AsyncConnection, alert: StoredAlert) -> N
             update_us=alert.update_us,
         )
     )
+
+
+def _evidence_values(alert: StoredAlert) -> dict[str, Any]:
+    return {
+        "score": alert.score,
+        "rules": _rules_column(alert.rules),
+        "hits_json": json.dumps(list(alert.hits), sort_keys=True),
+        "transaction_ids_json": json.dumps(list(alert.transaction_ids)),
+        "first_time_us": alert.first_time_us,
+        "last_time_us": alert.last_time_us,
+        "rule_set_version": alert.rule_set_version,
+        "update_us": alert.update_us,
+    }
+
+
+async def insert_alerts(conn: AsyncConnection, new: Sequence[StoredAlert]) -> None:
+    """Store new alerts in one ``executemany`` (a micro-batch raises many at once)."""
+    if new:
+        await conn.execute(
+            alerts.insert(),
+            [
+                {
+                    **_evidence_values(a),
+                    "alert_id": a.alert_id,
+                    "alert_key": a.alert_key,
+                    "account_id": a.account_id,
+                    "status": a.status,
+                    "case_id": a.case_id or None,
+                    "create_us": a.create_us,
+                }
+                for a in new
+            ],
+        )
+
+
+async def replace_alerts_evidence(conn: AsyncConnection, extended: Sequence[StoredAlert]) -> None:
+    """:func:`replace_alert_evidence` for many alerts in one ``executemany``."""
+    if extended:
+        values = _evidence_values(extended[0])
+        await conn.execute(
+            alerts.update()
+            .where(alerts.c.alert_id == sa.bindparam("target_alert_id"))
+            .values({name: sa.bindparam(name) for name in values}),
+            [{**_evidence_values(a), "target_alert_id": a.alert_id} for a in extended],
+        )
 
 
 async def get_alert(conn: AsyncConnection, alert_id: str, *, for_update: bool = False) -> StoredAlert | None:

@@ -55,7 +55,14 @@ class Cycles:
     truncated: bool
 
 
-def find_round_trips(edges: Edges, closing: NDArray[np.int64], window_seconds: int, bounds: RoundTrip) -> Cycles:
+def find_round_trips(
+    edges: Edges,
+    closing: NDArray[np.int64],
+    window_seconds: int,
+    bounds: RoundTrip,
+    *,
+    sorted_prefix: int = 0,
+) -> Cycles:
     """Find, for each closing transfer, the shortest cycle back to its receiver.
 
     Args:
@@ -63,6 +70,8 @@ def find_round_trips(edges: Edges, closing: NDArray[np.int64], window_seconds: i
         closing: Indices of the transfers to test as the last step of a cycle.
         window_seconds: The whole cycle lies within this many seconds before the closing transfer.
         bounds: Hop and amount-conservation bounds.
+        sorted_prefix: The first this many edges are already sorted by (receiver, arrival) (the
+            engine's tail); only the rest is sorted and merged into them. Same result as 0.
 
     Returns:
         The cycles found, at most one per closing transfer (fewest hops, then earliest edges).
@@ -80,7 +89,7 @@ def find_round_trips(edges: Edges, closing: NDArray[np.int64], window_seconds: i
         return empty
     # Edges sorted by (receiver, time): the incoming transfers of a node are a contiguous run.
     # Time is monotone in arrival order, so (receiver, arrival) order is (receiver, time) order.
-    order = np.argsort((edges.dst << TIME_BITS) | edges.seq)
+    order = _receiver_order((edges.dst << TIME_BITS) | edges.seq, sorted_prefix)
     key = (edges.dst[order] << TIME_BITS) | edges.t[order]
     src_s = edges.src[order]
     amt_s = edges.amount[order]
@@ -210,3 +219,18 @@ def find_round_trips(edges: Edges, closing: NDArray[np.int64], window_seconds: i
         start_t=edges.t[last_idx],
         truncated=truncated,
     )
+
+
+def _receiver_order(keys: NDArray[np.int64], sorted_prefix: int) -> NDArray[np.int64]:
+    """``argsort(keys)`` (unique keys) when ``keys[:sorted_prefix]`` is sorted: sort the rest and merge."""
+    if sorted_prefix <= 0:
+        return np.argsort(keys)
+    head = keys[:sorted_prefix]
+    rest = sorted_prefix + np.argsort(keys[sorted_prefix:])
+    at = np.searchsorted(head, keys[rest]) + np.arange(rest.size)
+    order = np.empty(keys.size, np.int64)
+    from_head = np.ones(keys.size, np.bool_)
+    from_head[at] = False
+    order[at] = rest
+    order[from_head] = np.arange(sorted_prefix)
+    return order

@@ -18,8 +18,11 @@ state blob and the alerts.
 from __future__ import annotations
 
 import enum
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import polars as pl
@@ -43,6 +46,9 @@ MAX_EVIDENCE = 50  # transaction ids kept per rule hit (the most recent)
 SMALL_BATCH = 4_096  # up to this many transfers, accounts are looked up in a dict, not joined
 MAX_CHUNK = 131_072  # transfers screened per internal step (keeps the working set in cache)
 SMALL_TICKET_HISTORY = 4  # x min_transactions legs, all small, make small amounts an account's own normal
+
+OVERLAP_MIN_TRANSFERS = 8_192  # from this batch size the cycle search and place rules run on a helper thread
+_T = TypeVar("_T")
 
 TRANSACTION_SCHEMA: dict[str, pl.DataType] = {
     "transaction_id": pl.Utf8(),
@@ -90,6 +96,9 @@ class ScreeningResult:
     alerts: pl.DataFrame
     rule_set_version: str
     round_trip_truncated: bool
+
+
+_SCHEMA = pl.Schema(TRANSACTION_SCHEMA)
 
 
 def empty_batch() -> pl.DataFrame:
@@ -218,7 +227,8 @@ class ScreeningEngine:
                 domain=DOMAIN,
                 violations=[FieldViolation(c, "required") for c in missing],
             )
-        batch = batch.select([pl.col(c).cast(t) for c, t in TRANSACTION_SCHEMA.items()])
+        if batch.schema != _SCHEMA or batch.width != len(_SCHEMA):  # the stream's frames already match
+            batch = batch.select([pl.col(c).cast(t) for c, t in TRANSACTION_SCHEMA.items()])
         violations: list[FieldViolation] = []
         for column in ("transaction_id", "source_account_id", "target_account_id", "amount_minor", "execute_time_us"):
             nulls = batch[column].null_count()
@@ -227,7 +237,9 @@ class ScreeningEngine:
         bad_amount = int((batch["amount_minor"] <= 0).sum())
         if bad_amount:
             violations.append(FieldViolation("amount", f"{bad_amount} non-positive amounts"))
-        unknown_cur = sorted(set(batch["currency"].unique().to_list()) - set(self._cur_index), key=str)
+        currencies = batch["currency"]
+        present = set(currencies.to_list() if batch.height <= SMALL_BATCH else currencies.unique().to_list())
+        unknown_cur = sorted(present - set(self._cur_index), key=str)
         if unknown_cur:
             violations.append(FieldViolation("amount.currency_code", f"no thresholds for currencies {unknown_cur}"))
         if batch.height:
@@ -239,6 +251,8 @@ class ScreeningEngine:
             raise InvalidArgument(
                 message="invalid screening batch", reason="INVALID_TRANSACTIONS", domain=DOMAIN, violations=violations
             )
+        if not any(batch[c].null_count() for c in ("origin_country", "counterparty_country", "channel")):
+            return batch
         return batch.with_columns(
             pl.col("origin_country").fill_null(""),
             pl.col("counterparty_country").fill_null(""),
@@ -303,12 +317,17 @@ class ScreeningEngine:
             raise ValueError("arrival sequence exhausted")
 
         # ---------------------------------------------------------------- per transaction
-        src = self._encode_accounts(batch["source_account_id"])
-        dst = self._encode_accounts(batch["target_account_id"])
+        # Payers and payees in one lookup (one join's fixed cost, not two).
+        both = self._encode_accounts(pl.concat([batch["source_account_id"], batch["target_account_id"]]))
+        src, dst = both[:n], both[n:]
         if st.n_accounts >= (1 << 26):
             raise ValueError("more than 2**26 accounts in one screening state")
         acc = st.accounts
-        cur = batch["currency"].replace_strict(self._cur_index, return_dtype=pl.Int64).to_numpy()
+        if n <= SMALL_BATCH:  # a dict beats an expression's fixed cost on a micro-batch
+            cur_index = self._cur_index
+            cur = np.fromiter((cur_index[c] for c in batch["currency"].to_list()), np.int64, n)
+        else:
+            cur = batch["currency"].replace_strict(self._cur_index, return_dtype=pl.Int64).to_numpy()
         amount = batch["amount_minor"].to_numpy().astype(np.int64)
         ts_s = np.floor_divide(batch["execute_time_us"].to_numpy(), 1_000_000) - EPOCH_OFFSET_S
         hour = (ts_s % 86_400) // 3_600
@@ -316,8 +335,8 @@ class ScreeningEngine:
         t = np.maximum.accumulate(np.maximum(ts_s, st.watermark))
         seq = st.next_seq + np.arange(n, dtype=np.int64)
         channel = batch["channel"].to_numpy().astype(np.int64).clip(0, N_CHANNELS - 1)
-        origin_c = st.country_index(batch["origin_country"])
-        cp_c = st.country_index(batch["counterparty_country"])
+        countries = st.country_index(batch["origin_country"], batch["counterparty_country"])
+        origin_c, cp_c = countries[:n], countries[n:]
         qlog = np.rint(np.log(amount.astype(np.float64)) * QLOG_SCALE).astype(np.int64)
 
         # ---------------------------------------------------------------- legs (2 per transfer, interleaved)
@@ -348,8 +367,12 @@ class ScreeningEngine:
         big_m = tail["acct"].size
         tail_g = tail["acct"] * 2 + tail["dir"]
         batch_g = l_acct * 2 + l_dir
-        need = np.unique(np.concatenate([batch_g, batch_g ^ 1]))
-        sub = _ranges(np.searchsorted(tail_g, need, side="left"), np.searchsorted(tail_g, need, side="right"))
+        # A mark per group (not np.unique: a hash pass over the legs cost 10% of a call); the tail is
+        # sorted by group, so the marked legs come out in tail order.
+        touched = np.zeros(2 * st.n_accounts, np.bool_)
+        touched[batch_g] = True
+        touched[batch_g ^ 1] = True
+        sub = np.flatnonzero(touched[tail_g])
         m = sub.size
         total = m + two
         if big_m + two >= (1 << 31):
@@ -366,7 +389,7 @@ class ScreeningEngine:
         # New counterparty: no earlier leg of the same (account, direction, counterparty) within the fan window.
         # Most pairs occur once: a hash pass finds the repeated ones, and only those are sorted.
         pair_key = (c_g << 27) | c_cp
-        repeated = np.flatnonzero(pl.Series(pair_key).is_duplicated().to_numpy())
+        repeated = np.flatnonzero(_is_duplicated(pair_key))
         c_newcp = np.ones(total, np.bool_)
         if repeated.size:
             pair_order = repeated[np.argsort(pair_key[repeated], kind="stable")]
@@ -404,11 +427,85 @@ class ScreeningEngine:
         acctb = gb >> 1
         dirb = gb & 1
 
+        def search_cycles() -> tuple[Cycles, NDArray[np.int64], int]:
+            """The round-trip search: it only reads this call's arrays, so it runs beside the window rules."""
+            seq_b = c_seq[corder][bsel]
+            # Round trips closing with a transfer of this batch (the last n outgoing legs, in order).
+            # Cycles run through any account, so the search sees the whole tail's transfers.
+            # Candidates only: a transfer u -> s can close a cycle only if u received and s sent money
+            # earlier in the window (for a leg, the opposite direction of the same account: group ^ 1).
+            g_other = gb ^ 1
+            lo_other = np.searchsorted(
+                key_t, (g_other << TIME_BITS) | np.maximum(tb - windows.round_trip_seconds + 1, 0), side="left"
+            )
+            hi_other = np.searchsorted(key_s, (g_other << SEQ_BITS) | seq_b, side="left")
+            has_other = hi_other > lo_other
+            candidate = has_other[jpos[0::2]] & has_other[jpos[1::2]] & (src != dst)
+            if not candidate.any():  # most micro-batches: no transfer can close a cycle
+                return _NO_CYCLES, np.zeros(0, np.int64), 0
+            # The tail's incoming legs are one edge per transfer, already sorted by (payee, arrival): the
+            # search then sorts only this batch's edges and merges them (not the whole tail every call).
+            full_out = np.flatnonzero(tail["dir"] == 1)
+            edges = Edges(
+                src=np.concatenate([tail["cp"][full_out], src]),
+                dst=np.concatenate([tail["acct"][full_out], dst]),
+                amount=np.concatenate([tail["amount"][full_out], amount]),
+                t=np.concatenate([tail["t"][full_out], t]),
+                seq=np.concatenate([tail["seq"][full_out], seq]),
+            )
+            closing_base = full_out.size
+            found = find_round_trips(
+                edges,
+                closing_base + np.flatnonzero(candidate),
+                windows.round_trip_seconds,
+                rules.round_trip,
+                sorted_prefix=closing_base,
+            )
+            return found, full_out, closing_base
+
+        # NumPy releases the GIL in sorts and searches: on two cores the cycle search overlaps the rest
+        # (small micro-batches run it inline: a thread hand-off costs more than it saves there).
+        cycle_search = _submit(search_cycles, n)
+
         # Own baseline per (account, direction) before each leg: state plus earlier legs of this batch.
         run_start = np.r_[True, gb[1:] != gb[:-1]]
         ones = np.ones(two, np.int64)
         regb = regular[bleg]
         prior_dir = acc["dir_count"].reshape(-1)[gb] + _excl_runs(run_start, ones)
+
+        def time_and_place() -> tuple[
+            NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]
+        ]:
+            """Hour, channel and country rules: they read only this call's arrays and the state."""
+            # Time and place: the payer's outgoing behaviour against its own baseline (transaction domain).
+            out_prior = prior_dir[jpos[0::2]]
+            hour_prior = _prior_in_batch(src * N_HOURS + hour) + acc["hour_hist"][src, hour]
+            unusual_hour = (out_prior >= hist.rare_hour_min_history) & (
+                hour_prior < hist.rare_hour_share * np.maximum(out_prior, 1)
+            )
+            chan_prior = _prior_in_batch(src * N_CHANNELS + channel) + acc["channel_hist"][src, channel]
+            new_channel = (out_prior >= hist.min_transactions) & (chan_prior == 0) & (channel > 0)
+            # (account, country) pairs in arrival order; new = first in this batch and not in the state.
+            place_keys = np.empty(2 * n, np.int64)
+            place_keys[0::2] = (src << 16) | origin_c
+            place_keys[1::2] = (src << 16) | cp_c
+            first_here = _first_distinct(place_keys)
+            candidates = place_keys[first_here]
+            seen = st.seen_places
+            if seen.size:
+                at = np.minimum(np.searchsorted(seen, candidates), seen.size - 1)
+                fresh = seen[at] != candidates
+            else:
+                fresh = np.ones(candidates.size, np.bool_)
+            place_new = np.zeros(2 * n, np.bool_)
+            place_new[first_here[fresh]] = True
+            place_new &= (place_keys & 0xFFFF) > 0
+            first_country = (out_prior >= hist.min_transactions) & (place_new[0::2] | place_new[1::2])
+            risky = np.array([c in self._high_risk for c in st.country_codes], dtype=np.bool_)
+            high_risk = risky[origin_c] | risky[cp_c]
+            return unusual_hour, new_channel, first_country, high_risk, np.unique(place_keys[place_new])
+
+        place_rules = _submit(time_and_place, n)
         prior_q = acc["dir_qlog"].reshape(-1)[gb] + _excl_runs(run_start, qb)
         reg_cnt = acc["reg_count"].reshape(-1)[gb] + _excl_runs(run_start, regb)
         reg_q = acc["reg_qlog"].reshape(-1)[gb] + _excl_runs(run_start, qb * regb)
@@ -517,56 +614,8 @@ class ScreeningEngine:
         structuring = band_s[bsel] & (band_cnt >= seg_param("structuring_min_count"))
         small = small_b & (small_cnt >= seg_param("small_min_count"))
 
-        # Time and place: the payer's outgoing behaviour against its own baseline (transaction domain).
-        out_prior = prior_dir[jpos[0::2]]
-        hour_prior = _prior_in_batch(src * N_HOURS + hour) + acc["hour_hist"][src, hour]
-        unusual_hour = (out_prior >= hist.rare_hour_min_history) & (
-            hour_prior < hist.rare_hour_share * np.maximum(out_prior, 1)
-        )
-        chan_prior = _prior_in_batch(src * N_CHANNELS + channel) + acc["channel_hist"][src, channel]
-        new_channel = (out_prior >= hist.min_transactions) & (chan_prior == 0) & (channel > 0)
-        # (account, country) pairs in arrival order; new = first in this batch and not in the state.
-        place_keys = np.empty(2 * n, np.int64)
-        place_keys[0::2] = (src << 16) | origin_c
-        place_keys[1::2] = (src << 16) | cp_c
-        first_here = np.flatnonzero(pl.Series(place_keys).is_first_distinct().to_numpy())
-        candidates = place_keys[first_here]
-        seen = st.seen_places
-        if seen.size:
-            at = np.minimum(np.searchsorted(seen, candidates), seen.size - 1)
-            fresh = seen[at] != candidates
-        else:
-            fresh = np.ones(candidates.size, np.bool_)
-        place_new = np.zeros(2 * n, np.bool_)
-        place_new[first_here[fresh]] = True
-        place_new &= (place_keys & 0xFFFF) > 0
-        first_country = (out_prior >= hist.min_transactions) & (place_new[0::2] | place_new[1::2])
-        risky = np.array([c in self._high_risk for c in st.country_codes], dtype=np.bool_)
-        high_risk = risky[origin_c] | risky[cp_c]
-
-        # Round trips closing with a transfer of this batch (the last n outgoing legs, in order).
-        # Cycles run through any account, so the search sees the whole tail's transfers.
-        full_out = np.flatnonzero(tail["dir"] == 0)
-        edges = Edges(
-            src=np.concatenate([tail["acct"][full_out], src]),
-            dst=np.concatenate([tail["cp"][full_out], dst]),
-            amount=np.concatenate([tail["amount"][full_out], amount]),
-            t=np.concatenate([tail["t"][full_out], t]),
-            seq=np.concatenate([tail["seq"][full_out], seq]),
-        )
-        closing_base = full_out.size
-        # Candidates only: a transfer u -> s can close a cycle only if u received and s sent money
-        # earlier in the window (for a leg, the opposite direction of the same account: group ^ 1).
-        g_other = gb ^ 1
-        lo_other = np.searchsorted(
-            key_t, (g_other << TIME_BITS) | np.maximum(tb - windows.round_trip_seconds + 1, 0), side="left"
-        )
-        hi_other = np.searchsorted(key_s, (g_other << SEQ_BITS) | seq_b, side="left")
-        has_other = hi_other > lo_other
-        candidate = has_other[jpos[0::2]] & has_other[jpos[1::2]] & (src != dst)
-        cycles = find_round_trips(
-            edges, closing_base + np.flatnonzero(candidate), windows.round_trip_seconds, rules.round_trip
-        )
+        unusual_hour, new_channel, first_country, high_risk, new_places = place_rules.result()
+        cycles, full_out, closing_base = cycle_search.result()
 
         # ---------------------------------------------------------------- hits
         parts: list[_HitPart] = []
@@ -696,6 +745,8 @@ class ScreeningEngine:
             src=src,
             t=t,
             ts_s=ts_s,
+            b_key=b_key,
+            b_order=b_order,
             advance=_Advance(
                 src=src,
                 dst=dst,
@@ -709,7 +760,7 @@ class ScreeningEngine:
                 l_q=l_q,
                 regular=regular,
                 peer_update=peer_update,
-                new_places=np.unique(place_keys[place_new]),
+                new_places=new_places,
                 legs={
                     "acct": l_acct,
                     "cp": l_cp,
@@ -799,6 +850,8 @@ class ScreeningEngine:
         src: NDArray[np.int64],
         t: NDArray[np.int64],
         ts_s: NDArray[np.int64],
+        b_key: NDArray[np.int64],
+        b_order: NDArray[np.int64],
         advance: _Advance,
     ) -> ScreeningResult:
         st = self.state
@@ -871,158 +924,165 @@ class ScreeningEngine:
             }
         )
 
-        # Evidence, as sorted positions: the window's legs carrying the rule's flag (newest MAX_EVIDENCE).
-        ev_hit: list[NDArray[np.int64]] = []
-        ev_pos: list[NDArray[np.int64]] = []
-        flag_by_kind = np.stack([np.ones(total, np.bool_), small_s, band_s, newcp_s, np.ones(total, np.bool_)])
-        h_hi = bsel[h_j] + 1
-        windowed = np.flatnonzero(h_kind <= KIND_PASS)
-        if windowed.size:
-            lo = np.maximum(h_lo[windowed], h_hi[windowed] - 4 * MAX_EVIDENCE)
-            rows, spos = _expand(windowed, lo, h_hi[windowed])
-            keep = flag_by_kind[h_kind[rows], spos]
-            ev_hit.append(rows[keep])
-            ev_pos.append(spos[keep])
-        passing = np.flatnonzero(h_kind == KIND_PASS)
-        if passing.size:
-            j = h_j[passing]
-            rows, spos = _expand(passing, np.maximum(lo_in[j], hi_in[j] - 2 * MAX_EVIDENCE), hi_in[j])
-            ev_hit.append(rows)
-            ev_pos.append(spos)
-        point = np.flatnonzero(h_kind == KIND_POINT)
-        if point.size:
-            ev_hit.append(point)
-            ev_pos.append(bsel[h_j[point]])
-        cyc = np.flatnonzero(h_kind == KIND_CYCLE)
-        if cyc.size:
-            paths = cycles.path[cycle_of_tx[h_tx[cyc]]]
-            valid = paths >= 0
-            edge = paths[valid]
-            cycle_hits = np.repeat(cyc, valid.sum(axis=1))
-            cycle_u = np.where(
-                edge < full_out.size,
-                full_out[np.minimum(edge, max(full_out.size - 1, 0))] if full_out.size else 0,
-                big_m + 2 * (edge - full_out.size),
-            )
-        else:
-            cycle_hits = cycle_u = np.zeros(0, np.int64)
-        e_hit = np.concatenate([*ev_hit, cycle_hits])
-        e_pos = np.concatenate(ev_pos) if ev_pos else np.zeros(0, np.int64)
-        e_c = np.concatenate([c_to_u[corder[e_pos]], cycle_u]).astype(np.int64)  # universe index
-        # One entry per transfer (both legs of a self-transfer may appear), newest MAX_EVIDENCE, arrival order.
-        e_seq = u_get("seq", np.repeat(advance.seq, 2), e_c)
-        order = np.lexsort((e_seq, e_hit))
-        e_hit, e_c, e_seq = e_hit[order], e_c[order], e_seq[order]
-        if e_hit.size:
-            dup = np.r_[False, (e_hit[1:] == e_hit[:-1]) & (e_seq[1:] == e_seq[:-1])]
-            e_hit, e_c = e_hit[~dup], e_c[~dup]
-            boundary = np.r_[e_hit[1:] != e_hit[:-1], True]
-            ends = np.flatnonzero(boundary)
-            run = np.cumsum(np.r_[True, e_hit[1:] != e_hit[:-1]]) - 1
-            keep = (ends[run] - np.arange(e_hit.size)) < MAX_EVIDENCE
-            e_hit, e_c = e_hit[keep], e_c[keep]
-        h_cur = c_cur[m + h_leg]
-        same_cur = u_get("cur", c_cur[m:], e_c) == h_cur[e_hit]
-        e_amount = np.where(same_cur, u_get("amount", c_amt[m:], e_c), 0)
-        evidence = (
-            pl.DataFrame({"hit": e_hit, "tx_id": ids_of(e_c), "amount": e_amount})
-            .group_by("hit", maintain_order=True)
-            .agg(
-                pl.col("tx_id").alias("evidence_transaction_ids"),
-                pl.col("amount").sum().alias("evidence_total_minor"),
-            )
-        )
-        window_by_reason = np.zeros(len(ReasonCode), np.int64)
-        w = rules.windows
-        for code, seconds in (
-            (ReasonCode.LARGE_RAPID_MOVEMENT, w.pass_through_seconds),
-            (ReasonCode.VELOCITY_SPIKE, w.velocity_seconds),
-            (ReasonCode.STRUCTURING_BELOW_THRESHOLD, w.structuring_seconds),
-            (ReasonCode.FREQUENT_SMALL_TRANSFERS, w.structuring_seconds),
-            (ReasonCode.FAN_IN, w.fan_seconds),
-            (ReasonCode.FAN_OUT, w.fan_seconds),
-            (ReasonCode.ROUND_TRIP, w.round_trip_seconds),
-        ):
-            window_by_reason[int(code)] = seconds
-        h_t = t[h_tx]
-        codes = {int(r): r.name for r in ReasonCode}
-        if evidence.height == hit_count and evidence["hit"].to_numpy().tolist() == list(range(hit_count)):
-            evidence_cols = evidence.drop("hit")
-        else:  # a hit without evidence rows (should not happen): align by joining
-            evidence_cols = (
-                pl.DataFrame({"hit": np.arange(hit_count, dtype=np.int64)})
-                .join(evidence, on="hit", how="left", maintain_order="left")
-                .drop("hit")
-                .with_columns(
-                    pl.col("evidence_transaction_ids").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-                    pl.col("evidence_total_minor").fill_null(0),
+        def hit_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+            """The hits with their evidence, and the account alerts (only called when there are hits)."""
+            # Evidence, as sorted positions: the window's legs carrying the rule's flag (newest MAX_EVIDENCE).
+            ev_hit: list[NDArray[np.int64]] = []
+            ev_pos: list[NDArray[np.int64]] = []
+            flag_by_kind = np.stack([np.ones(total, np.bool_), small_s, band_s, newcp_s, np.ones(total, np.bool_)])
+            h_hi = bsel[h_j] + 1
+            windowed = np.flatnonzero(h_kind <= KIND_PASS)
+            if windowed.size:
+                lo = np.maximum(h_lo[windowed], h_hi[windowed] - 4 * MAX_EVIDENCE)
+                rows, spos = _expand(windowed, lo, h_hi[windowed])
+                keep = flag_by_kind[h_kind[rows], spos]
+                ev_hit.append(rows[keep])
+                ev_pos.append(spos[keep])
+            passing = np.flatnonzero(h_kind == KIND_PASS)
+            if passing.size:
+                j = h_j[passing]
+                rows, spos = _expand(passing, np.maximum(lo_in[j], hi_in[j] - 2 * MAX_EVIDENCE), hi_in[j])
+                ev_hit.append(rows)
+                ev_pos.append(spos)
+            point = np.flatnonzero(h_kind == KIND_POINT)
+            if point.size:
+                ev_hit.append(point)
+                ev_pos.append(bsel[h_j[point]])
+            cyc = np.flatnonzero(h_kind == KIND_CYCLE)
+            if cyc.size:
+                paths = cycles.path[cycle_of_tx[h_tx[cyc]]]
+                valid = paths >= 0
+                edge = paths[valid]
+                cycle_hits = np.repeat(cyc, valid.sum(axis=1))
+                cycle_u = np.where(
+                    edge < full_out.size,
+                    full_out[np.minimum(edge, max(full_out.size - 1, 0))] if full_out.size else 0,
+                    big_m + 2 * (edge - full_out.size),
+                )
+            else:
+                cycle_hits = cycle_u = np.zeros(0, np.int64)
+            e_hit = np.concatenate([*ev_hit, cycle_hits])
+            e_pos = np.concatenate(ev_pos) if ev_pos else np.zeros(0, np.int64)
+            e_c = np.concatenate([c_to_u[corder[e_pos]], cycle_u]).astype(np.int64)  # universe index
+            # One entry per transfer (both legs of a self-transfer may appear), newest MAX_EVIDENCE, arrival order.
+            e_seq = u_get("seq", np.repeat(advance.seq, 2), e_c)
+            order = np.lexsort((e_seq, e_hit))
+            e_hit, e_c, e_seq = e_hit[order], e_c[order], e_seq[order]
+            if e_hit.size:
+                dup = np.r_[False, (e_hit[1:] == e_hit[:-1]) & (e_seq[1:] == e_seq[:-1])]
+                e_hit, e_c = e_hit[~dup], e_c[~dup]
+                boundary = np.r_[e_hit[1:] != e_hit[:-1], True]
+                ends = np.flatnonzero(boundary)
+                run = np.cumsum(np.r_[True, e_hit[1:] != e_hit[:-1]]) - 1
+                keep = (ends[run] - np.arange(e_hit.size)) < MAX_EVIDENCE
+                e_hit, e_c = e_hit[keep], e_c[keep]
+            h_cur = c_cur[m + h_leg]
+            same_cur = u_get("cur", c_cur[m:], e_c) == h_cur[e_hit]
+            e_amount = np.where(same_cur, u_get("amount", c_amt[m:], e_c), 0)
+            evidence = (
+                pl.DataFrame({"hit": e_hit, "tx_id": ids_of(e_c), "amount": e_amount})
+                .group_by("hit", maintain_order=True)
+                .agg(
+                    pl.col("tx_id").alias("evidence_transaction_ids"),
+                    pl.col("amount").sum().alias("evidence_total_minor"),
                 )
             )
-        hits = (
-            pl.DataFrame(
-                {
-                    "transaction_id": tx_ids.gather(h_tx),
-                    "tx_pos": h_tx,
-                    "rule_id": pl.Series(self._rule_ids[h_reason], dtype=pl.Utf8),
-                    "reason_code": pl.Series(self._reason_codes[h_reason], dtype=pl.Utf8),
-                    "subject_account_id": st.account_ids.gather(h_subject),
-                    "score_contribution": contribution,
-                    "window_start_us": (h_t - window_by_reason[h_reason] + EPOCH_OFFSET_S) * 1_000_000,
-                    "window_end_us": (h_t + 1 + EPOCH_OFFSET_S) * 1_000_000,
-                    "currency": pl.Series(self._currency_codes[h_cur], dtype=pl.Utf8),
-                    "observed": h_obs,
-                    "threshold": h_thr,
-                }
+            window_by_reason = np.zeros(len(ReasonCode), np.int64)
+            w = rules.windows
+            for code, seconds in (
+                (ReasonCode.LARGE_RAPID_MOVEMENT, w.pass_through_seconds),
+                (ReasonCode.VELOCITY_SPIKE, w.velocity_seconds),
+                (ReasonCode.STRUCTURING_BELOW_THRESHOLD, w.structuring_seconds),
+                (ReasonCode.FREQUENT_SMALL_TRANSFERS, w.structuring_seconds),
+                (ReasonCode.FAN_IN, w.fan_seconds),
+                (ReasonCode.FAN_OUT, w.fan_seconds),
+                (ReasonCode.ROUND_TRIP, w.round_trip_seconds),
+            ):
+                window_by_reason[int(code)] = seconds
+            h_t = t[h_tx]
+            codes = {int(r): r.name for r in ReasonCode}
+            if evidence.height == hit_count and evidence["hit"].to_numpy().tolist() == list(range(hit_count)):
+                evidence_cols = evidence.drop("hit")
+            else:  # a hit without evidence rows (should not happen): align by joining
+                evidence_cols = (
+                    pl.DataFrame({"hit": np.arange(hit_count, dtype=np.int64)})
+                    .join(evidence, on="hit", how="left", maintain_order="left")
+                    .drop("hit")
+                    .with_columns(
+                        pl.col("evidence_transaction_ids").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+                        pl.col("evidence_total_minor").fill_null(0),
+                    )
+                )
+            hits = (
+                pl.DataFrame(
+                    {
+                        "transaction_id": tx_ids.gather(h_tx),
+                        "tx_pos": h_tx,
+                        "rule_id": pl.Series(self._rule_ids[h_reason], dtype=pl.Utf8),
+                        "reason_code": pl.Series(self._reason_codes[h_reason], dtype=pl.Utf8),
+                        "subject_account_id": st.account_ids.gather(h_subject),
+                        "score_contribution": contribution,
+                        "window_start_us": (h_t - window_by_reason[h_reason] + EPOCH_OFFSET_S) * 1_000_000,
+                        "window_end_us": (h_t + 1 + EPOCH_OFFSET_S) * 1_000_000,
+                        "currency": pl.Series(self._currency_codes[h_cur], dtype=pl.Utf8),
+                        "observed": h_obs,
+                        "threshold": h_thr,
+                    }
+                )
+                .hstack(evidence_cols)
+                .with_columns(
+                    pl.concat_str(
+                        pl.col("reason_code"),
+                        pl.lit(": observed="),
+                        pl.col("observed").round(2).cast(pl.Utf8),
+                        pl.lit(" threshold="),
+                        pl.col("threshold").round(2).cast(pl.Utf8),
+                        pl.lit(" over "),
+                        pl.col("evidence_transaction_ids").list.len().cast(pl.Utf8),
+                        pl.lit(" transfers"),
+                    ).alias("summary"),
+                )
+                .select(HIT_COLUMNS)
             )
-            .hstack(evidence_cols)
-            .with_columns(
-                pl.concat_str(
-                    pl.col("reason_code"),
-                    pl.lit(": observed="),
-                    pl.col("observed").round(2).cast(pl.Utf8),
-                    pl.lit(" threshold="),
-                    pl.col("threshold").round(2).cast(pl.Utf8),
-                    pl.lit(" over "),
-                    pl.col("evidence_transaction_ids").list.len().cast(pl.Utf8),
-                    pl.lit(" transfers"),
-                ).alias("summary"),
-            )
-            .select(HIT_COLUMNS)
-        )
 
-        # Account alerts: each subject of a hit on a REVIEW/BLOCK transaction, one per cooldown bucket.
-        flagged = decision[h_tx] >= int(Decision.REVIEW)
-        cooldown = max(w.alert_cooldown_seconds, 1)
-        alerts = (
-            pl.DataFrame(
-                {
-                    "account_id": st.account_ids.gather(h_subject[flagged]),
-                    "bucket": h_t[flagged] // cooldown,
-                    "transaction_id": tx_ids.gather(h_tx[flagged]),
-                    "reason": h_reason[flagged],
-                    "contribution": contribution[flagged],
-                    "time_us": (ts_s[h_tx[flagged]] + EPOCH_OFFSET_S) * 1_000_000,
-                }
+            # Account alerts: each subject of a hit on a REVIEW/BLOCK transaction, one per cooldown bucket.
+            flagged = decision[h_tx] >= int(Decision.REVIEW)
+            cooldown = max(w.alert_cooldown_seconds, 1)
+            alerts = (
+                pl.DataFrame(
+                    {
+                        "account_id": st.account_ids.gather(h_subject[flagged]),
+                        "bucket": h_t[flagged] // cooldown,
+                        "transaction_id": tx_ids.gather(h_tx[flagged]),
+                        "reason": h_reason[flagged],
+                        "contribution": contribution[flagged],
+                        "time_us": (ts_s[h_tx[flagged]] + EPOCH_OFFSET_S) * 1_000_000,
+                    }
+                )
+                .group_by("account_id", "bucket", maintain_order=True)
+                .agg(
+                    pl.col("contribution").sum().round(6).alias("score"),
+                    pl.col("reason").unique().sort().replace_strict(codes, return_dtype=pl.Utf8).alias("reason_codes"),
+                    pl.col("transaction_id").unique(maintain_order=True).alias("transaction_ids"),
+                    pl.col("time_us").min().alias("first_time_us"),
+                    pl.col("time_us").max().alias("last_time_us"),
+                )
+                .with_columns(
+                    pl.concat_str(pl.col("account_id"), pl.lit("@"), pl.col("bucket").cast(pl.Utf8)).alias("alert_key")
+                )
+                .select(ALERT_COLUMNS)
             )
-            .group_by("account_id", "bucket", maintain_order=True)
-            .agg(
-                pl.col("contribution").sum().round(6).alias("score"),
-                pl.col("reason").unique().sort().replace_strict(codes, return_dtype=pl.Utf8).alias("reason_codes"),
-                pl.col("transaction_id").unique(maintain_order=True).alias("transaction_ids"),
-                pl.col("time_us").min().alias("first_time_us"),
-                pl.col("time_us").max().alias("last_time_us"),
-            )
-            .with_columns(
-                pl.concat_str(pl.col("account_id"), pl.lit("@"), pl.col("bucket").cast(pl.Utf8)).alias("alert_key")
-            )
-            .select(ALERT_COLUMNS)
-        )
+            return hits, alerts
+
+        if hit_count:
+            hits, alerts = hit_frames()
+        else:  # most micro-batches of a stream: no frame building at all
+            hits, alerts = _EMPTY_HITS, _EMPTY_ALERTS
         # The new tail: the whole old tail merged with this batch's legs in (group, arrival) order,
         # keeping legs younger than the longest window.
         tail = st.tail
         legs = advance.legs
-        b_key = ((legs["acct"] * 2 + legs["dir"]) << SEQ_BITS) | legs["seq"]
-        b_order = np.argsort(b_key)
+        # b_key / b_order: this batch's legs by (group, arrival), already sorted once by the caller.
         tail_key = ((tail["acct"] * 2 + tail["dir"]) << SEQ_BITS) | tail["seq"]
         merged = np.empty(big_m + 2 * n, np.int64)
         at = np.searchsorted(tail_key, b_key[b_order]) + np.arange(2 * n)
@@ -1072,14 +1132,11 @@ class ScreeningEngine:
         st.peer_day = int(day[0])
         st.watermark = int(adv.t[-1])
         st.next_seq = int(adv.seq[-1]) + 1
-        big_m = st.tail["acct"].size
-        in_tail = adv.tail_index < big_m
-        new_tail: dict[str, NDArray[Any]] = {}
-        for name, dtype in TAIL_COLUMNS.items():
-            column = adv.legs[name][np.clip(adv.tail_index - big_m, 0, None)].astype(dtype)
-            column[in_tail] = st.tail[name][adv.tail_index[in_tail]]
-            new_tail[name] = column
-        st.tail = new_tail
+        # tail_index addresses [old tail, this batch's legs]: one gather per column.
+        st.tail = {
+            name: np.concatenate([st.tail[name], adv.legs[name].astype(dtype, copy=False)])[adv.tail_index]
+            for name, dtype in TAIL_COLUMNS.items()
+        }
         # Recent ids: from the oldest transfer still in the tail to this batch's last one.
         oldest = int(st.tail["seq"].min()) if st.tail["seq"].size else st.next_seq
         keep_from = max(oldest - st.recent_seq0, 0)
@@ -1129,6 +1186,16 @@ ALERT_SCHEMA: dict[str, pl.DataType] = {
     "last_time_us": pl.Int64(),
 }
 ALERT_COLUMNS = list(ALERT_SCHEMA)
+_EMPTY_HITS = pl.DataFrame(schema=HIT_SCHEMA)
+_NO_CYCLES = Cycles(
+    closing=np.zeros(0, np.int64),
+    path=np.zeros((0, 1), np.int64),
+    hops=np.zeros(0, np.int64),
+    start_amount=np.zeros(0, np.int64),
+    start_t=np.zeros(0, np.int64),
+    truncated=False,
+)
+_EMPTY_ALERTS = pl.DataFrame(schema=ALERT_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -1160,6 +1227,54 @@ class _Advance:
     legs: dict[str, NDArray[Any]]
     tx_ids: pl.Series
     tail_index: NDArray[np.int64]
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One helper thread per process for work that overlaps a screening call (created on first use)."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aml-screening")
+        return _EXECUTOR
+
+
+class _Ready(Generic[_T]):
+    """A finished computation with the ``result()`` of a future."""
+
+    def __init__(self, value: _T) -> None:
+        self._value = value
+
+    def result(self) -> _T:
+        return self._value
+
+
+def _submit(work: Callable[[], _T], transfers: int) -> Future[_T] | _Ready[_T]:
+    """Run ``work`` beside the caller for large batches, inline for small ones."""
+    if transfers >= OVERLAP_MIN_TRANSFERS:
+        return _executor().submit(work)
+    return _Ready(work())
+
+
+def _is_duplicated(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each key occurs more than once (a hash pass on large arrays, a sort on small ones)."""
+    if keys.size > SMALL_BATCH * 8:
+        out: NDArray[np.bool_] = pl.Series(keys).is_duplicated().to_numpy()
+        return out
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    duplicated: NDArray[np.bool_] = counts[inverse] > 1
+    return duplicated
+
+
+def _first_distinct(keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions of the first occurrence of each key, in increasing order."""
+    if keys.size > SMALL_BATCH * 8:
+        return np.flatnonzero(pl.Series(keys).is_first_distinct().to_numpy())
+    _, first = np.unique(keys, return_index=True)
+    return np.sort(first)
 
 
 def _excl_runs(run_start: NDArray[np.bool_], values: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -30,7 +30,7 @@ from server.aml.mapping import (
     investigation_request_from_proto,
     investigation_to_proto,
     minor_to_money,
-    screening_to_proto,
+    screening_answers,
     transactions_to_frame,
     us_to_timestamp,
 )
@@ -94,6 +94,20 @@ def severity_of(score: float) -> int:
     if score >= 50:
         return int(common_pb2.SEVERITY_MEDIUM)
     return int(common_pb2.SEVERITY_LOW)
+
+
+_STREAM_QUEUE_MESSAGES = 256
+"""Messages read ahead of the micro-batch being screened on one stream (each up to 1,000 transfers)."""
+_PREPARE_IN_THREAD = 64
+"""Messages with at least this many transfers are validated and converted in a worker thread."""
+
+
+@dataclass(frozen=True)
+class _PreparedScreening:
+    """One validated ``ScreenTransactionsRequest`` as a screening frame, with its counterparty names."""
+
+    frame: pl.DataFrame
+    names: list[str]
 
 
 class AmlServicer(pb_grpc.AMLServiceServicer):
@@ -166,23 +180,33 @@ class AmlServicer(pb_grpc.AMLServiceServicer):
     async def ScreenTransactions(
         self, request_iterator: AsyncIterator[pb.ScreenTransactionsRequest], context: Any
     ) -> AsyncIterator[pb.ScreenTransactionsResponse]:
-        # Messages that are already waiting are screened together (up to max_stream_batch transfers):
-        # the engine's cost is mostly fixed per call, and any split gives the same decisions, so
-        # coalescing small messages keeps the queue short without changing a single answer.
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        # Messages are validated and converted as they arrive (the reader task), which overlaps the
+        # screening and commit of the previous micro-batch. Messages already waiting are then screened
+        # together (up to max_stream_batch transfers): the engine's cost is mostly fixed per call, and
+        # any split gives the same decisions, so coalescing keeps the queue short without changing a
+        # single answer. Each message is answered only after its micro-batch is committed.
+        # Bounded: a client that sends faster than the server commits is held back by gRPC flow control.
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=_STREAM_QUEUE_MESSAGES)
         end = object()
 
         async def read() -> None:
+            index = 0
             try:
                 async for request in request_iterator:
-                    await queue.put(request)
-            except Exception as error:  # handed to the writer, which raises it in the RPC
+                    if len(request.transactions) >= _PREPARE_IN_THREAD:
+                        prepared = await asyncio.to_thread(self._prepare_screening, request, index)
+                    else:
+                        prepared = self._prepare_screening(request, index)
+                    await queue.put(prepared)
+                    index += 1
+            except Exception as error:  # handed to the writer, which raises it after the earlier messages
                 await queue.put(error)
+                return
             await queue.put(end)
 
         reader = asyncio.create_task(read())
         limit = self._settings.max_stream_batch
-        index = 0
+        linger = self._settings.stream_linger_ms / 1_000
         pending: Any = None
         try:
             while True:
@@ -192,43 +216,39 @@ class AmlServicer(pb_grpc.AMLServiceServicer):
                     break
                 if isinstance(item, Exception):
                     raise item
-                group: list[pb.ScreenTransactionsRequest] = [item]
-                size = len(item.transactions)
-                while not queue.empty():
-                    following = queue.get_nowait()
-                    if not isinstance(following, pb.ScreenTransactionsRequest) or (
-                        size + len(following.transactions) > limit
-                    ):
-                        pending = following
+                group: list[_PreparedScreening] = [item]
+                size = item.frame.height
+                lingered = False
+                while True:
+                    while pending is None and not queue.empty():
+                        following = queue.get_nowait()
+                        if not isinstance(following, _PreparedScreening) or size + following.frame.height > limit:
+                            pending = following
+                            break
+                        group.append(following)
+                        size += following.frame.height
+                    if pending is not None or lingered or linger <= 0 or size >= limit:
                         break
-                    group.append(following)
-                    size += len(following.transactions)
-                frames = []
-                for request in group:
-                    check_message(request)
-                    frames.append(
-                        transactions_to_frame(
-                            request.transactions, self._rules, field=f"requests[{index}].transactions"
-                        )
-                    )
-                    index += 1
-                names = [t.counterparty_name for request in group for t in request.transactions]
-                outcome = await self.monitor.process(pl.concat(frames), names, rpc=SCREEN_RPC)
-                fresh = screening_to_proto(outcome.result, self._rules, outcome.alert_ids)
-                by_id = {r.transaction_id: r for r in fresh.results}
-                for request in group:
-                    results = []
-                    for tx in request.transactions:
-                        result = by_id.get(tx.transaction_id)
-                        if result is None:
-                            decision, score = outcome.known[tx.transaction_id]
-                            result = pb.ScreeningResult(
-                                transaction_id=tx.transaction_id, decision=decision, score=score
-                            )
-                        results.append(result)
-                    yield pb.ScreenTransactionsResponse(results=results, rule_set_version=self._rules.version)
+                    # Group commit: give messages already on the wire a short, bounded moment to join
+                    # this micro-batch (one engine call and one commit for all of them).
+                    lingered = True
+                    await self._clock.sleep(linger)
+                frame = group[0].frame if len(group) == 1 else pl.concat([g.frame for g in group], rechunk=False)
+                names = [name for g in group for name in g.names]
+                outcome = await self.monitor.process(frame, names, rpc=SCREEN_RPC)
+                answers = screening_answers(outcome.result, self._rules, outcome.alert_ids)
+                for prepared in group:
+                    response = pb.ScreenTransactionsResponse(rule_set_version=self._rules.version)
+                    answers.fill(response, prepared.frame["transaction_id"].to_list(), outcome.known)
+                    yield response
         finally:
             reader.cancel()
+
+    def _prepare_screening(self, request: pb.ScreenTransactionsRequest, index: int) -> _PreparedScreening:
+        """Validate one stream message and convert it column-wise (raises naming ``requests[index]``)."""
+        check_message(request)
+        frame = transactions_to_frame(request.transactions, self._rules, field=f"requests[{index}].transactions")
+        return _PreparedScreening(frame=frame, names=[t.counterparty_name for t in request.transactions])
 
     # ------------------------------------------------------------------------------ alerts
     async def _alert_to_proto(self, conn: Any, alert: StoredAlert) -> pb.Alert:

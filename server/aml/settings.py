@@ -15,8 +15,12 @@ class AmlSettings(Section):
 
     rules_file: Path = DEFAULT_RULES_FILE
     """Versioned rule set (thresholds per currency and segment); its version goes into every decision."""
-    max_stream_batch: int = Field(1_000, ge=1, le=1_000)
-    """Largest micro-batch screened at once on the stream (the contract allows up to 1,000)."""
+    max_stream_batch: int = Field(20_000, ge=1, le=200_000)
+    """Largest micro-batch screened at once on the stream: messages already waiting (each up to 1,000
+    transfers) are coalesced into one micro-batch up to this many transfers (decisions do not depend on it)."""
+    stream_linger_ms: float = Field(2.0, ge=0, le=50)
+    """Group commit on the stream: when a micro-batch is smaller than ``max_stream_batch``, wait at most this
+    long (once) for more messages to join it before screening and committing (0 = never wait)."""
     state_checkpoint_batches: int = Field(20, ge=1)
     """Checkpoint the screening state blob every this many micro-batches (1 = every batch). Nothing is lost
     between checkpoints: transactions are committed with every batch and replayed into the state after a

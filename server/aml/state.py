@@ -137,15 +137,23 @@ class ScreeningState:
                 extra = np.zeros((k, width) if width > 1 else k, dtype=dtype)
             self.accounts[name] = np.concatenate([self.accounts[name], extra])
 
-    def country_index(self, codes: pl.Series) -> NDArray[np.int64]:
-        """Internal index per country code, registering unseen codes (sorted, so deterministic)."""
+    def country_index(self, *columns: pl.Series) -> NDArray[np.int64]:
+        """Internal index per country code of the concatenated ``columns``, registering unseen codes.
+
+        Unseen codes are registered column by column, each column's sorted (deterministic); the
+        lookup itself is one pass over all columns.
+        """
         known = {c: i for i, c in enumerate(self.country_codes)}
-        for code in sorted(c for c in codes.unique().to_list() if c not in known):
-            known[code] = len(self.country_codes)
-            self.country_codes.append(code)
+        for codes in columns:
+            values = codes.to_list() if codes.len() <= 4_096 else codes.unique().to_list()
+            for code in sorted({c for c in values if c not in known}):
+                known[code] = len(self.country_codes)
+                self.country_codes.append(code)
         if len(self.country_codes) > 65_535:
             raise ValueError("more than 65,535 distinct country codes")
-        return codes.replace_strict(known, return_dtype=pl.Int64).to_numpy()
+        if sum(c.len() for c in columns) <= 8_192:  # micro-batches: a dict beats an expression's fixed cost
+            return np.fromiter((known[c] for codes in columns for c in codes.to_list()), np.int64)
+        return pl.concat(list(columns)).replace_strict(known, return_dtype=pl.Int64).to_numpy()
 
     def to_bytes(self) -> bytes:
         """Serialise the whole state."""

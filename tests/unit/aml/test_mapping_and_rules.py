@@ -67,6 +67,22 @@ def test_transactions_round_trip_and_screening_response_in_order(rules) -> None:
     assert hit.evidence.window.end_time.seconds > hit.evidence.window.start_time.seconds
 
 
+def test_over_precise_amount_names_the_transaction_and_field(rules) -> None:
+    messages = [_tx(0, "A", "B", 1), _tx(1, "A", "B", 1, nanos=250_000_000), _tx(2, "A", "B", 1, nanos=1)]
+    with pytest.raises(InvalidArgument) as error:
+        transactions_to_frame(messages, rules, field="requests[3].transactions")
+    assert error.value.violations[0].field == "requests[3].transactions[2].amount.nanos"
+    assert transactions_to_frame(messages[:2], rules)["amount_minor"].to_list() == [100, 125]
+    # Large messages take the column-wise path: same checks, same field names.
+    many = [_tx(i, "A", "B", 1, nanos=10_000_000) for i in range(100)]
+    assert transactions_to_frame(many, rules)["amount_minor"].to_list() == [101] * 100
+    many[70] = _tx(70, "A", "B", 1, nanos=5)
+    with pytest.raises(InvalidArgument) as error:
+        transactions_to_frame(many, rules)
+    assert error.value.violations[0].field == "transactions[70].amount.nanos"
+    assert transactions_to_frame([], rules).height == 0
+
+
 def test_unknown_currency_names_the_field(rules) -> None:
     with pytest.raises(InvalidArgument) as error:
         transactions_to_frame([_tx(0, "A", "B", 1), _tx(1, "A", "B", 1, currency="XAU")], rules)
@@ -104,7 +120,7 @@ def test_rule_set_is_versioned_and_strict(tmp_path: Path) -> None:
 
 def test_settings_section() -> None:
     settings = AmlSettings()
-    assert settings.rules_file == DEFAULT_RULES_FILE and settings.max_stream_batch == 1_000
+    assert settings.rules_file == DEFAULT_RULES_FILE and settings.max_stream_batch == 20_000
     with pytest.raises(ValidationError):
         AmlSettings(unknown=1)  # type: ignore[call-arg]
     assert HOUR > 0

@@ -263,3 +263,34 @@ def test_large_batches_are_chunked_without_changing_anything(rules, dev_enriched
     assert chunked.decisions.equals(whole.decisions)
     assert chunked.hits.equals(whole.hits)
     assert _merged_alerts([chunked]) == _merged_alerts([whole])
+
+
+def test_helper_thread_and_inline_paths_decide_identically(rules, dev_enriched, monkeypatch) -> None:
+    import server.aml.screening as screening
+
+    data = dev_enriched.transactions.drop("row", "step").head(12_000)
+    monkeypatch.setattr(screening, "OVERLAP_MIN_TRANSFERS", 1)  # cycle search and place rules on the helper
+    overlapped = screen_all(rules, data, dev_enriched.segments)
+    monkeypatch.setattr(screening, "OVERLAP_MIN_TRANSFERS", 10**9)  # everything inline
+    inline = screen_all(rules, data, dev_enriched.segments)
+    assert overlapped.decisions.equals(inline.decisions)
+    assert overlapped.hits.equals(inline.hits)
+    assert overlapped.alerts.equals(inline.alerts)
+    assert overlapped.hits.height > 0
+
+
+def test_small_and_large_key_paths_agree() -> None:
+    from server.aml.round_trip import _receiver_order
+    from server.aml.screening import _first_distinct, _is_duplicated
+
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 5, 40_000):  # below and above the hash-pass threshold
+        keys = rng.integers(0, max(size // 3, 1), size).astype(np.int64)
+        assert np.array_equal(_is_duplicated(keys), pl.Series(keys).is_duplicated().to_numpy())
+        assert np.array_equal(_first_distinct(keys), np.flatnonzero(pl.Series(keys).is_first_distinct().to_numpy()))
+    # A sorted prefix merged with a sorted rest is the full argsort (keys unique, as (receiver, arrival) are).
+    keys = rng.permutation(1_000_000)[:5_000].astype(np.int64)
+    for prefix in (0, 1, 2_500, 5_000):
+        head = np.sort(keys[:prefix])
+        joined = np.concatenate([head, keys[prefix:]])
+        assert np.array_equal(_receiver_order(joined, prefix), np.argsort(joined))
