@@ -6,7 +6,7 @@ services follow one convention for ``decision`` so these counts mean what they s
 | figure | records |
 |---|---|
 | answers | ``CustomerService/Ask`` and ``StreamAsk`` |
-| escalations (by reason) | those whose decision is ``ESCALATED:<REASON>`` |
+| escalations (by reason) | those whose decision names a reason: ``<SOURCE>:<REASON>`` (``HANDOFF:SENSITIVE_INTENT``) |
 | feedback helpful / not helpful | ``CustomerService/SubmitFeedback`` with ``HELPFUL`` / ``NOT_HELPFUL`` |
 | loan assessments, referrals | ``RiskService/AssessLoanApplication(s)``; referrals decide ``REFER`` |
 | AML alerts | AMLService records whose decision starts with ``ALERT`` |
@@ -69,7 +69,9 @@ def fold(rows: list[tuple[int, str, str, int]], start: date, end: date) -> list[
             continue
         if rpc in _ANSWER_RPCS:
             row["answers"] = row.get("answers", 0) + count
-            if decision.startswith("ESCALATED"):
+            # CustomerService decides ``<SOURCE>`` (APPROVED, GENERATED, HANDOFF), or ``<SOURCE>:<REASON>``
+            # when it hands the customer to a person.
+            if ":" in decision:
                 row["escalations"] = row.get("escalations", 0) + count
                 row["escalations_by_reason"][decision.partition(":")[2] or "UNSPECIFIED"] += count
         elif rpc == _FEEDBACK_RPC:

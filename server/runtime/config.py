@@ -166,12 +166,17 @@ def _resolve_paths(data: dict[str, Any], base: Path, model: type[BaseModel]) -> 
     return out
 
 
+# FINTECH_* variables that belong to other programs of the platform, not to the server's settings:
+# the operations console's own settings, and the data folder override of the eval and bench scripts.
+_OTHER_PROGRAMS = ("FINTECH_CONSOLE_", "FINTECH_SHARED_DATA")
+
+
 def check_environment(environ: dict[str, str] | None = None) -> None:
     """Reject ``FINTECH_*`` variables that name no setting (a typo is an error)."""
     env = os.environ if environ is None else environ
     known = {name.upper() for name in Settings.model_fields}
     for key in env:
-        if not key.startswith(ENV_PREFIX):
+        if not key.startswith(ENV_PREFIX) or key.startswith(_OTHER_PROGRAMS):
             continue
         top = key[len(ENV_PREFIX) :].split("__", 1)[0]
         if top not in known:

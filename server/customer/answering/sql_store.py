@@ -343,8 +343,9 @@ class SqlConversationStore:
                                           .where(escalations.c.escalation_id == escalation_id))).one()
             record = await self._escalation(conn, updated, True)
             await self._audit.append(conn, AuditEntry(
+                # The caller is left to the audit log: it names the person and the console they acted through.
                 kind=AuditKind.DECISION, rpc=RESOLVE_RPC, decision="OPEN->RESOLVED", subject=subject,
-                caller=resolved_by, engine="customer.escalations",
+                engine="customer.escalations",
                 details={"escalation_id": escalation_id, "note": note}))
         return record
 

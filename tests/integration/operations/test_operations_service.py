@@ -125,9 +125,10 @@ async def test_daily_figures_count_the_audited_decisions(pki: DevPki, tmp_path) 
     audit, database = ctx.require("audit"), ctx.require("database")
     ask = "/fintech.customer.v1.CustomerService/Ask"
     entries = [
-        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ANSWERED", caller="test"),
-        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ESCALATED:SENSITIVE_INTENT", caller="test"),
-        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="ESCALATED:SENSITIVE_INTENT", caller="test"),
+        # The decisions CustomerService writes: the answer's source, and the reason when it hands over.
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="GENERATED", caller="test"),
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="HANDOFF:SENSITIVE_INTENT", caller="test"),
+        AuditEntry(kind=AuditKind.DECISION, rpc=ask, decision="APPROVED:SENSITIVE_INTENT", caller="test"),
         AuditEntry(kind=AuditKind.DECISION, rpc="/fintech.risk.v1.RiskService/AssessLoanApplication",
                    decision="REFER", caller="test"),
         AuditEntry(kind=AuditKind.SIGN_IN, rpc="console/sign-in", decision="OK", caller="test"),

@@ -46,6 +46,15 @@ def test_unknown_environment_variable_is_an_error(monkeypatch: pytest.MonkeyPatc
         load_settings(None)
 
 
+def test_variables_of_the_console_and_the_scripts_are_not_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINTECH_CONSOLE_OIDC__ISSUER", "https://idp.bank.example")
+    monkeypatch.setenv("FINTECH_SHARED_DATA", "/data")
+    load_settings(None)  # neither is a server setting, and neither is a typo of one
+    monkeypatch.setenv("FINTECH_CONSOLEE__PORT", "1")
+    with pytest.raises(ValueError, match="FINTECH_CONSOLEE__PORT"):
+        load_settings(None)
+
+
 def test_unknown_service_is_an_error(tmp_path: Path) -> None:
     config = tmp_path / "server.toml"
     config.write_text('[server]\nservices = ["customer", "payments"]\n')
