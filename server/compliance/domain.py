@@ -303,6 +303,7 @@ class PlaybookCheck:
     max_value: float | None = None
     max_margin: float | None = None
     rule: str = ""
+    examples: tuple[str, ...] = ()  # required checks: sentences that meet the check, for semantic matching
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +340,27 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class SemanticMatch:
+    """Evidence that a required check is met by a sentence the lexicon did not recognise.
+
+    Attributes:
+        check_id: The required check.
+        clause_id: The clause of the sentence relied on.
+        start: Offset of the sentence in the document text.
+        end: Offset one past the sentence.
+        score: Cosine similarity to the closest example of the check.
+        margin: ``score`` minus the similarity to the closest example of anything else.
+    """
+
+    check_id: str
+    clause_id: str
+    start: int
+    end: int
+    score: float
+    margin: float
+
+
+@dataclass(frozen=True, slots=True)
 class ContractReviewResult:
     """What the review engine decided for one contract (storage adds ids and times)."""
 
@@ -349,6 +371,8 @@ class ContractReviewResult:
     findings: tuple[Finding, ...]
     document: ParsedDocument
     engine_version: str
+    # Required checks the lexicon missed and the example sentences matched (server/compliance/semantic.py).
+    semantic_matches: tuple[SemanticMatch, ...] = ()
 
     @property
     def max_severity(self) -> Severity | None:

@@ -29,7 +29,8 @@ from server.compliance.impact import TextEmbedder, load_taxonomy
 from server.compliance.parsing import parse_document
 from server.compliance.planning import iter_map_chunks, plan_reduce
 from server.compliance.playbooks import PlaybookRegistry
-from server.compliance.review import ContractReviewer
+from server.compliance.review import ContractReviewer, ReviewItem
+from server.compliance.semantic import ClauseMatcher
 from server.compliance.settings import ComplianceSettings
 from server.runtime.errors import FieldViolation, InvalidArgument
 
@@ -48,23 +49,40 @@ class ComplianceEngine:
         registry: PlaybookRegistry,
         taxonomy: ProcessTaxonomy,
         embedder: TextEmbedder | None = None,
+        clause_matcher: ClauseMatcher | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.taxonomy = taxonomy
         self.embedder = embedder
-        self.reviewer = ContractReviewer(registry)
+        self.reviewer = ContractReviewer(registry, clause_matcher)
 
     @classmethod
     def from_settings(cls, settings: ComplianceSettings, embedder: TextEmbedder | None = None) -> ComplianceEngine:
-        """Load playbooks, lexicon and taxonomy named by ``settings``.
+        """Load playbooks, lexicon and taxonomy named by ``settings`` (and the MiniLM model for semantic matching).
+
+        Args:
+            settings: The compliance settings.
+            embedder: For the impact score of regulations (optional).
 
         Raises:
-            ValueError: a malformed configuration file (named in the message).
+            ValueError: a malformed configuration file (named in the message), or ``semantic_matching`` on
+                without a ``semantic.toml`` in the playbook directory.
         """
-        return cls(
-            settings, PlaybookRegistry.load(settings.playbook_dir), load_taxonomy(settings.taxonomy_file), embedder
-        )
+        registry = PlaybookRegistry.load(settings.playbook_dir)
+        matcher = None
+        if settings.semantic_matching:
+            if registry.semantic is None:
+                raise ValueError(f"{settings.playbook_dir}: semantic_matching is on but there is no semantic.toml")
+            from server.compliance.embedding import SentenceTransformerEmbedder
+
+            matcher = ClauseMatcher(
+                registry.playbooks,
+                registry.semantic,
+                SentenceTransformerEmbedder(),
+                cache_size=settings.semantic_cache_size,
+            )
+        return cls(settings, registry, load_taxonomy(settings.taxonomy_file), embedder, matcher)
 
     def parse(self, content: bytes, fmt: DocumentFormat, field_name: str = "document") -> ParsedDocument:
         """Parse a document, enforcing the configured size limits.
@@ -128,7 +146,15 @@ class ComplianceEngine:
         self, old: bytes, old_format: DocumentFormat, new: bytes, new_format: DocumentFormat
     ) -> VersionComparison:
         """Parse two versions and compare them (fields ``old_version`` / ``new_version`` in errors)."""
-        return compare_versions(self.parse(old, old_format, "old_version"), self.parse(new, new_format, "new_version"))
+        return self.compare_documents(old, old_format, new, new_format)[2]
+
+    def compare_documents(
+        self, old: bytes, old_format: DocumentFormat, new: bytes, new_format: DocumentFormat
+    ) -> tuple[ParsedDocument, ParsedDocument, VersionComparison]:
+        """Parse two versions and compare them; also return both parsed versions (for a side-by-side view)."""
+        old_document = self.parse(old, old_format, "old_version")
+        new_document = self.parse(new, new_format, "new_version")
+        return old_document, new_document, compare_versions(old_document, new_document)
 
     def review_contract(
         self,
@@ -142,6 +168,23 @@ class ComplianceEngine:
         return self.reviewer.review(
             contract_id, self.parse(content, fmt), contract_type=contract_type, playbook_id=playbook_id
         )
+
+    def review_contracts(
+        self, items: list[tuple[str, bytes, DocumentFormat, ContractType | None, str]]
+    ) -> list[ContractReviewResult | InvalidArgument]:
+        """Parse and review a micro-batch (contract id, content, format, type, playbook id), embedding it at once.
+
+        Returns:
+            One result per item, in order, or the ``InvalidArgument`` that item failed with (the others go on).
+        """
+        parsed: list[ReviewItem | InvalidArgument] = []
+        for contract_id, content, fmt, contract_type, playbook_id in items:
+            try:
+                parsed.append(ReviewItem(contract_id, self.parse(content, fmt), contract_type, playbook_id))
+            except InvalidArgument as error:
+                parsed.append(error)
+        reviewed = iter(self.reviewer.review_many([p for p in parsed if isinstance(p, ReviewItem)]))
+        return [p if isinstance(p, InvalidArgument) else next(reviewed) for p in parsed]
 
     def list_playbooks(self) -> tuple[Playbook, ...]:
         """Every loaded playbook, ordered by id."""

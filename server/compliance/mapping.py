@@ -41,7 +41,7 @@ from server.runtime.errors import FieldViolation, InvalidArgument
 
 DOMAIN = "compliance.fintech"
 
-FORMAT_FROM_PB = {
+FORMAT_FROM_PB: dict[int, DocumentFormat] = {
     pb.DOCUMENT_FORMAT_PLAIN_TEXT: DocumentFormat.PLAIN_TEXT,
     pb.DOCUMENT_FORMAT_MARKDOWN: DocumentFormat.MARKDOWN,
     pb.DOCUMENT_FORMAT_PDF: DocumentFormat.PDF,
@@ -91,7 +91,7 @@ CONTRACT_TYPE_TO_PB = {
     ContractType.INVESTMENT: pb.CONTRACT_TYPE_INVESTMENT,
     ContractType.OUTSOURCING: pb.CONTRACT_TYPE_OUTSOURCING,
 }
-CONTRACT_TYPE_FROM_PB = {value: key for key, value in CONTRACT_TYPE_TO_PB.items()}
+CONTRACT_TYPE_FROM_PB: dict[int, ContractType] = {value: key for key, value in CONTRACT_TYPE_TO_PB.items()}
 FINDING_TO_PB = {
     FindingType.MISSING_CLAUSE: pb.FINDING_TYPE_MISSING_CLAUSE,
     FindingType.PROHIBITED_TERM: pb.FINDING_TYPE_PROHIBITED_TERM,

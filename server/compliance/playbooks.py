@@ -15,6 +15,7 @@ from typing import Any
 
 from server.compliance.domain import ContractType, FindingType, Playbook, PlaybookCheck, Severity
 from server.compliance.matching import Lexicon
+from server.compliance.semantic import SEMANTIC_FILE, SemanticConfig, load_semantic_config
 
 DEFAULT_PLAYBOOK_DIR = Path(__file__).resolve().parent / "playbooks"
 LEXICON_FILE = "lexicon.toml"
@@ -27,7 +28,7 @@ _KIND_FINDING = {
 }
 _SCOPES = ("sentence", "clause", "section", "document")
 _CHECK_KEYS = {"id", "kind", "severity", "description", "suggested_fix", "any_of", "scope", "unless_any",
-               "unless_scope", "max_value", "max_margin", "rule"}  # fmt: skip
+               "unless_scope", "max_value", "max_margin", "rule", "examples"}  # fmt: skip
 
 
 def _groups(value: Any, where: str, lexicon: Lexicon) -> tuple[tuple[str, ...], ...]:
@@ -68,6 +69,11 @@ def _check(raw: dict[str, Any], where: str, lexicon: Lexicon) -> PlaybookCheck:
     max_margin = raw.get("max_margin")
     if kind == "limit" and max_value is None and max_margin is None:
         raise ValueError(f"{where}: a limit needs max_value or max_margin")
+    examples = raw.get("examples", [])
+    if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
+        raise ValueError(f"{where}.examples: must be a list of non-empty sentences")
+    if examples and kind != "required":
+        raise ValueError(f"{where}.examples: only required checks take example sentences")
     return PlaybookCheck(
         check_id=str(raw["id"]),
         kind=kind,
@@ -82,6 +88,7 @@ def _check(raw: dict[str, Any], where: str, lexicon: Lexicon) -> PlaybookCheck:
         max_value=float(max_value) if max_value is not None else None,
         max_margin=float(max_margin) if max_margin is not None else None,
         rule=str(raw.get("rule", "")),
+        examples=tuple(examples),
     )
 
 
@@ -113,27 +120,34 @@ def load_playbook(path: Path, lexicon: Lexicon) -> Playbook:
 class PlaybookRegistry:
     """All playbooks of a directory, with the lexicon they share."""
 
-    def __init__(self, playbooks: tuple[Playbook, ...], lexicon: Lexicon) -> None:
+    def __init__(
+        self, playbooks: tuple[Playbook, ...], lexicon: Lexicon, semantic: SemanticConfig | None = None
+    ) -> None:
         self.playbooks = playbooks
         self.lexicon = lexicon
+        self.semantic = semantic
         self._by_id = {p.playbook_id: p for p in playbooks}
         if len(self._by_id) != len(playbooks):
             raise ValueError("duplicate playbook ids")
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_PLAYBOOK_DIR) -> PlaybookRegistry:
-        """Load the lexicon and every ``*.toml`` playbook of ``directory``.
+        """Load the lexicon, ``semantic.toml`` (when present) and every other ``*.toml`` playbook of ``directory``.
 
         Raises:
             ValueError: a malformed file, or no playbooks.
         """
         lexicon = Lexicon.load(directory / LEXICON_FILE)
         playbooks = tuple(
-            load_playbook(path, lexicon) for path in sorted(directory.glob("*.toml")) if path.name != LEXICON_FILE
+            load_playbook(path, lexicon)
+            for path in sorted(directory.glob("*.toml"))
+            if path.name not in (LEXICON_FILE, SEMANTIC_FILE)
         )
         if not playbooks:
             raise ValueError(f"{directory}: no playbooks")
-        return cls(playbooks, lexicon)
+        semantic_path = directory / SEMANTIC_FILE
+        semantic = load_semantic_config(semantic_path) if semantic_path.exists() else None
+        return cls(playbooks, lexicon, semantic)
 
     def get(self, playbook_id: str) -> Playbook | None:
         """The playbook ``playbook_id``, or ``None``."""

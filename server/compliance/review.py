@@ -10,24 +10,28 @@ Bank shall not vary the rate unilaterally") is not a finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from server.compliance.consistency import RULES
 from server.compliance.domain import (
     ContractReviewResult,
     ContractType,
     Finding,
+    FindingType,
     ParsedDocument,
     Playbook,
     PlaybookCheck,
+    SemanticMatch,
 )
 from server.compliance.matching import DocumentIndex, Lexicon, Match
 from server.compliance.playbooks import PlaybookRegistry
+from server.compliance.semantic import ClauseMatcher
 from server.compliance.text import find_percents
 from server.runtime.errors import FieldViolation, InvalidArgument
 
 ENGINE = "compliance.contract_review"
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 DOMAIN = "compliance.fintech"
 _EVIDENCE_CHARS = 400
 _NEGATION_WINDOW = 8  # tokens before the first concept word in which a negation cancels a prohibited term
@@ -82,11 +86,40 @@ def classify_contract_type(document: ParsedDocument) -> ContractType:
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One contract of a batch review."""
+
+    contract_id: str
+    document: ParsedDocument
+    contract_type: ContractType | None = None
+    playbook_id: str = ""
+
+
+@dataclass
+class _Lexical:
+    """A contract after the lexical checks, before the semantic look at missing clauses."""
+
+    contract_id: str
+    contract_type: ContractType
+    playbook: Playbook
+    index: DocumentIndex
+    findings: list[Finding]
+    matches: list[SemanticMatch] = field(default_factory=list)
+
+
 class ContractReviewer:
     """Reviews parsed contracts against the playbooks of a registry."""
 
-    def __init__(self, registry: PlaybookRegistry) -> None:
+    def __init__(self, registry: PlaybookRegistry, matcher: ClauseMatcher | None = None) -> None:
+        """Set up a reviewer.
+
+        Args:
+            registry: Playbooks and lexicon.
+            matcher: Semantic evidence for required clauses the lexicon misses; None for lexical matching only.
+        """
         self.registry = registry
+        self.matcher = matcher
         self._kinds: dict[str, Callable[[PlaybookCheck, DocumentIndex], list[Finding]]] = {
             "required": self._required,
             "prohibited": self._prohibited,
@@ -143,15 +176,97 @@ class ContractReviewer:
         Raises:
             InvalidArgument: unknown playbook, or the type cannot be determined.
         """
-        resolved = contract_type or classify_contract_type(document)
-        playbook = self.select_playbook(resolved, playbook_id)
-        index = DocumentIndex(document)
+        outcome = self.review_many([ReviewItem(contract_id, document, contract_type, playbook_id)])[0]
+        if isinstance(outcome, InvalidArgument):
+            raise outcome
+        return outcome
+
+    def review_many(self, items: Sequence[ReviewItem]) -> list[ContractReviewResult | InvalidArgument]:
+        """Review a batch: lexical checks per contract, then one embedding call for the whole batch.
+
+        Only contracts with a required check the lexicon found no evidence for are embedded, and only once
+        per distinct sentence (the matcher caches by text).
+
+        Returns:
+            One result per item, in order; an item that cannot be reviewed (unknown playbook, undeterminable
+            type) gets its ``InvalidArgument`` instead, and the others go on.
+        """
+        staged: list[_Lexical | InvalidArgument] = []
+        for item in items:
+            try:
+                staged.append(self._lexical(item))
+            except InvalidArgument as error:
+                staged.append(error)
+        if self.matcher is not None:
+            self._semantic([s for s in staged if isinstance(s, _Lexical)], self.matcher)
+        return [
+            s
+            if isinstance(s, InvalidArgument)
+            else ContractReviewResult(
+                s.contract_id,
+                s.contract_type,
+                s.playbook.playbook_id,
+                s.playbook.version,
+                tuple(s.findings),
+                s.index.document,
+                ENGINE_VERSION,
+                tuple(s.matches),
+            )
+            for s in staged
+        ]
+
+    def _lexical(self, item: ReviewItem) -> _Lexical:
+        resolved = item.contract_type or classify_contract_type(item.document)
+        playbook = self.select_playbook(resolved, item.playbook_id)
+        index = DocumentIndex(item.document)
         findings: list[Finding] = []
         for check in playbook.checks:
             findings.extend(self._kinds[check.kind](check, index))
-        return ContractReviewResult(
-            contract_id, resolved, playbook.playbook_id, playbook.version, tuple(findings), document, ENGINE_VERSION
-        )
+        return _Lexical(item.contract_id, resolved, playbook, index, findings)
+
+    def _semantic(self, staged: Sequence[_Lexical], matcher: ClauseMatcher) -> None:
+        """Drop "missing clause" findings that a sentence meets semantically, recording the sentence relied on."""
+        pending = [
+            s
+            for s in staged
+            if any(
+                f.finding_type is FindingType.MISSING_CLAUSE and matcher.covers(s.playbook.playbook_id, f.check_id)
+                for f in s.findings
+            )
+        ]
+        if not pending:
+            return
+        texts = [[" ".join(s.index.document.text[r.start : r.end].split()) for r in s.index.sentences] for s in pending]
+        vectors = matcher.embed([t for group in texts for t in group])
+        offset = 0
+        for stage, group in zip(pending, texts, strict=True):
+            own = vectors[offset : offset + len(group)]
+            offset += len(group)
+            kept: list[Finding] = []
+            for finding in stage.findings:
+                playbook_id = stage.playbook.playbook_id
+                if finding.finding_type is not FindingType.MISSING_CLAUSE or not matcher.covers(
+                    playbook_id, finding.check_id
+                ):
+                    kept.append(finding)
+                    continue
+                best = matcher.best(playbook_id, finding.check_id, own)
+                if best is None:
+                    kept.append(finding)
+                    continue
+                row, score, margin = best
+                sentence = stage.index.sentences[row]
+                stage.matches.append(
+                    SemanticMatch(
+                        finding.check_id,
+                        sentence.clause_id,
+                        sentence.start,
+                        sentence.end,
+                        round(score, 4),
+                        round(margin, 4),
+                    )
+                )
+            stage.findings = kept
 
     # -- helpers -----------------------------------------------------------------------------------------------
 

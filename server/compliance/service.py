@@ -45,17 +45,22 @@ from server.compliance.llm import advise as llm_advise
 from server.compliance.repositories import (
     REGULATION_SUBJECT,
     AnalysisRepository,
+    ComparisonRepository,
+    Cursor,
     ReviewCursor,
     ReviewRepository,
     StoredAnalysis,
     StoredReview,
     contract_subject,
+    remember_many,
+    stored_responses,
 )
 from server.compliance.settings import ComplianceSettings
 from server.crypto.subjects import Subject
 from server.runtime.clock import Clock
 from server.runtime.context import AppContext, ServiceBinding
 from server.runtime.errors import (
+    AlreadyExists,
     DomainError,
     ErrorCode,
     FailedPrecondition,
@@ -65,7 +70,7 @@ from server.runtime.errors import (
 )
 from server.runtime.identity import Caller, current_caller
 from server.runtime.interceptors import check_message, status_for
-from server.storage.idempotency import lookup, payload_digest, remember
+from server.storage.idempotency import lookup, payload_digest
 from server.storage.page_tokens import filter_scope
 
 log = logging.getLogger(__name__)
@@ -79,6 +84,10 @@ RPC_REVIEW_STREAM = f"/{FULL_NAME}/ReviewContracts"
 RPC_LIST_REVIEWS = f"/{FULL_NAME}/ListContractReviews"
 RPC_GET_REVIEW = f"/{FULL_NAME}/GetContractReview"
 RPC_LIST_PLAYBOOKS = f"/{FULL_NAME}/ListPlaybooks"
+RPC_GET_ANALYSIS = f"/{FULL_NAME}/GetRegulationAnalysis"
+RPC_LIST_ANALYSES = f"/{FULL_NAME}/ListRegulationAnalyses"
+RPC_GET_COMPARISON = f"/{FULL_NAME}/GetVersionComparison"
+RPC_LIST_COMPARISONS = f"/{FULL_NAME}/ListVersionComparisons"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # Finished reviews stored per transaction in ReviewContracts (group commit).
@@ -188,6 +197,7 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         self._clock = clock
         self._pool = pool
         self._analyses = AnalysisRepository(keyring)
+        self._comparisons = ComparisonRepository(keyring)
         self._reviews = ReviewRepository(keyring)
         self.executor = ThreadPoolExecutor(max_workers=settings.bulk_review_workers, thread_name_prefix="compliance")
         # Optional process pool for contract review (spawned: forking a process that runs gRPC is unsafe).
@@ -286,6 +296,8 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         message = mapping.analysis_to_pb(analysis, analysis_id=analysis_id, provenance=provenance)
         if run is not None:
             add_summaries(message, run)
+        created_us = self._now_us()
+        message.create_time.FromMicroseconds(created_us)
 
         async def store(conn: AsyncConnection) -> pb.AnalyzeRegulationResponse:
             await self._analyses.add(
@@ -293,7 +305,7 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                 StoredAnalysis(
                     analysis_id=analysis_id,
                     regulation_id=request.regulation_id,
-                    created_us=self._now_us(),
+                    created_us=created_us,
                     caller=caller.audit_identity,
                     word_count=analysis.word_count,
                     summary_outcome=outcome.value,
@@ -335,6 +347,7 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                     },
                 ),
             )
+            await self._analyses.link_audit(conn, analysis_id, receipt.record_id)
             message.provenance.audit_record_id = receipt.record_id
             return pb.AnalyzeRegulationResponse(analysis=message)
 
@@ -354,14 +367,31 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         old_fmt = mapping.document_format(request.old_version.format, "old_version.format")
         new_fmt = mapping.document_format(request.new_version.format, "new_version.format")
         old, new = request.old_version.content, request.new_version.content
-        comparison = await self._in_executor(
-            lambda: self._engine.compare_regulation_versions(old, old_fmt, new, new_fmt)
+        old_document, new_document, comparison = await self._in_executor(
+            lambda: self._engine.compare_documents(old, old_fmt, new, new_fmt)
         )
+        comparison_id = uuid.uuid4().hex
         response = mapping.comparison_to_pb(
             comparison, mapping.provenance(COMPARISON_ENGINE, comparison.engine_version, "")
         )
+        response.comparison_id = comparison_id
+        created_us = self._now_us()
 
         async def store(conn: AsyncConnection) -> pb.CompareRegulationVersionsResponse:
+            stored = pb.VersionComparison(
+                comparison_id=comparison_id,
+                regulation_id=request.regulation_id,
+                old_filename=request.old_version.filename,
+                new_filename=request.new_version.filename,
+                clause_changes=response.clause_changes,
+                obligation_changes=response.obligation_changes,
+                timeline_changes=response.timeline_changes,
+                old_clauses=[mapping.clause_to_pb(c) for c in old_document.clauses],
+                new_clauses=[mapping.clause_to_pb(c) for c in new_document.clauses],
+            )
+            stored.provenance.CopyFrom(response.provenance)
+            stored.create_time.FromMicroseconds(created_us)
+            await self._comparisons.add(conn, stored, created_us=created_us, caller=caller.audit_identity)
             receipt = await self._audit.append(
                 conn,
                 AuditEntry(
@@ -376,6 +406,8 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                     engine_version=comparison.engine_version,
                     validation_outcome=ValidationOutcome.NOT_APPLICABLE,
                     details={
+                        "comparison_id": comparison_id,
+                        "regulation_id": request.regulation_id,
                         "old_filename": request.old_version.filename,
                         "new_filename": request.new_version.filename,
                         "clause_changes": len(comparison.clause_changes),
@@ -384,6 +416,7 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                     },
                 ),
             )
+            await self._comparisons.link_audit(conn, comparison_id, receipt.record_id)
             response.provenance.audit_record_id = receipt.record_id
             return response
 
@@ -430,6 +463,58 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
             )
         return _Prepared(request, result, advice, uuid.uuid4().hex, self._clock.now())
 
+    async def _prepare_many(
+        self, requests: Sequence[pb.ReviewContractRequest], caller: Caller, field_prefix: str
+    ) -> list[_Prepared | DomainError]:
+        """Review a micro-batch in one executor call, then the optional LLM advice per item; nothing stored yet."""
+        items: list[tuple[str, bytes, DocumentFormat, ContractType | None, str]] = []
+        outcomes: list[_Prepared | DomainError | None] = []
+        for request in requests:
+            try:
+                fmt = mapping.document_format(request.document.format, f"{field_prefix}document.format")
+                contract_type = mapping.contract_type(request.contract_type)
+                if request.include_llm_advice and self._pool is None:
+                    raise _llm_not_configured(f"{field_prefix}include_llm_advice")
+            except DomainError as error:
+                outcomes.append(_prefixed(error, field_prefix) if isinstance(error, InvalidArgument) else error)
+                continue
+            outcomes.append(None)
+            items.append((request.contract_id, request.document.content, fmt, contract_type, request.playbook_id))
+        if items:
+            if self.review_pool is not None:
+                results = await asyncio.get_running_loop().run_in_executor(
+                    self.review_pool, _review_many_in_worker, items
+                )
+            else:
+                results = await asyncio.get_running_loop().run_in_executor(
+                    self.executor, self._engine.review_contracts, items
+                )
+            reviewed = iter(results)
+            created = self._clock.now()
+            for index, request in enumerate(requests):
+                if outcomes[index] is not None:
+                    continue
+                result = next(reviewed)
+                if isinstance(result, InvalidArgument):
+                    outcomes[index] = _prefixed(result, field_prefix)
+                    continue
+                advice = None
+                if request.include_llm_advice:
+                    try:
+                        advice = await llm_advise(
+                            result,
+                            LlmCall(self._pool, caller.principal, None),
+                            token_budget=self._settings.summary_token_budget,
+                        )
+                    except Exception as exc:
+                        mapped = exc if isinstance(exc, DomainError) else _component_error(exc)
+                        if mapped is None:
+                            raise
+                        outcomes[index] = mapped
+                        continue
+                outcomes[index] = _Prepared(request, result, advice, uuid.uuid4().hex, created)
+        return [o for o in outcomes if o is not None]
+
     def _review_pb(self, prepared: _Prepared) -> pb.ContractReview:
         result, advice = prepared.result, prepared.advice
         provenance = mapping.provenance(
@@ -471,6 +556,11 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
             details={
                 "review_id": review.review_id,
                 "findings": [f.check_id for f in result.findings],
+                # Required checks met by a sentence the lexicon did not recognise: which clause, how close.
+                "semantic_matches": [
+                    {"check_id": m.check_id, "clause_id": m.clause_id, "score": m.score, "margin": m.margin}
+                    for m in result.semantic_matches
+                ],
                 "advisory_findings": len(advice.findings) if advice else 0,
                 "advisory_dropped": advice.dropped if advice else 0,
             },
@@ -526,40 +616,94 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         # At most bulk_review_queue items are read ahead of the results (back-pressure on the client).
         slots = asyncio.Semaphore(self._settings.bulk_review_queue)
         running: set[asyncio.Task[None]] = set()
+        arrived: asyncio.Queue[pb.ReviewContractsRequest | None] = asyncio.Queue()
 
-        async def review_one(item: pb.ReviewContractsRequest) -> None:
+        async def fail(item_id: str, exc: BaseException) -> None:
+            if isinstance(exc, DomainError):
+                await finished.put(_ItemError(item_id, exc))
+                return
+            mapped = _component_error(exc)
+            if mapped is None:
+                log.exception("contract review failed for a stream item", exc_info=exc)
+                mapped = _internal()
+            await finished.put(_ItemError(item_id, mapped))
+
+        async def review_batch(batch: list[pb.ReviewContractsRequest]) -> None:
+            # One executor call per micro-batch: parsing and lexical checks per contract, then one embedding
+            # call for every sentence the semantic matcher needs in the whole batch.
+            try:
+                try:
+                    prepared = await self._prepare_many([item.contract for item in batch], caller, "contract.")
+                except Exception as exc:  # the whole batch failed (executor gone, worker crashed)
+                    for item in batch:
+                        await fail(item.item_id, exc)
+                    return
+                for item, outcome in zip(batch, prepared, strict=True):
+                    if isinstance(outcome, _Prepared):
+                        await finished.put(_ItemDone(item.item_id, outcome))
+                    else:
+                        await fail(item.item_id, outcome)
+            finally:
+                for _ in batch:
+                    slots.release()
+
+        def valid(item: pb.ReviewContractsRequest) -> DomainError | None:
             try:
                 check_message(item)
-                if not item.HasField("contract"):
-                    raise InvalidArgument(
-                        "contract is required",
-                        reason="INVALID_REQUEST",
-                        domain=DOMAIN,
-                        violations=[FieldViolation("contract", "required")],
-                    )
-                prepared = await self._prepare(item.contract, caller, None, "contract.")
-                await finished.put(_ItemDone(item.item_id, prepared))
             except DomainError as error:
-                await finished.put(_ItemError(item.item_id, error))
-            except Exception as exc:  # one bad item must not end the batch
-                mapped = _component_error(exc)
-                if mapped is None:
-                    log.exception("contract review failed for a stream item")
-                    mapped = _internal()
-                await finished.put(_ItemError(item.item_id, mapped))
-            finally:
-                slots.release()
+                return error
+            if not item.HasField("contract"):
+                return InvalidArgument(
+                    "contract is required",
+                    reason="INVALID_REQUEST",
+                    domain=DOMAIN,
+                    violations=[FieldViolation("contract", "required")],
+                )
+            return None
 
-        async def read() -> None:
+        async def receive() -> None:
             try:
                 async for item in request_iterator:
                     await slots.acquire()
-                    task = asyncio.create_task(review_one(item))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
+                    await arrived.put(item)
+            finally:
+                await arrived.put(None)
+
+        async def read() -> None:
+            # Items that arrived while the previous batch was reviewed form the next batch (up to
+            # review_micro_batch): batches grow under load and stay single items when the stream is slow.
+            receiver = asyncio.create_task(receive())
+            try:
+                ended = False
+                while not ended:
+                    first = await arrived.get()
+                    if first is None:
+                        break
+                    waiting = [first]
+                    while len(waiting) < self._settings.review_micro_batch and not arrived.empty():
+                        following = arrived.get_nowait()
+                        if following is None:
+                            ended = True
+                            break
+                        waiting.append(following)
+                    batch = []
+                    for item in waiting:
+                        error = valid(item)
+                        if error is None:
+                            batch.append(item)
+                        else:
+                            await finished.put(_ItemError(item.item_id, error))
+                            slots.release()
+                    if batch:
+                        task = asyncio.create_task(review_batch(batch))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                await receiver
                 if running:
                     await asyncio.gather(*list(running))
             finally:
+                if not receiver.done():
+                    receiver.cancel()
                 await finished.put(None)
 
         reader = asyncio.create_task(read())
@@ -630,32 +774,49 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
     async def _store_done(
         self, conn: AsyncConnection, done: Sequence[_ItemDone], caller: Caller
     ) -> list[pb.ContractReview | status_pb2.Status]:
-        """Within one transaction: replay or refuse reused request ids, store the rest, remember responses."""
+        """Within one transaction: replay or refuse reused request ids, store the rest, remember responses.
+
+        The request ids of the whole batch are looked up in one statement and the new responses remembered in
+        one ``executemany`` (same table and semantics as ``server.storage.idempotency``).
+        """
         results: list[pb.ContractReview | status_pb2.Status | None] = [None] * len(done)
         fresh: list[tuple[int, _Prepared]] = []
+        ids = [entry.prepared.request.request_id for entry in done if entry.prepared.request.request_id]
+        known = await stored_responses(conn, RPC_REVIEW, ids) if ids else {}
+        claimed: dict[str, tuple[int, str]] = {}  # request id -> (its first item in this batch, digest)
+        repeats: list[tuple[int, int]] = []  # (item, first item) for an id repeated with the same payload
         for index, entry in enumerate(done):
             request = entry.prepared.request
             if request.request_id:
-                try:
-                    stored = await lookup(
-                        conn, rpc=RPC_REVIEW, request_id=request.request_id, digest=payload_digest(request)
-                    )
-                except DomainError as error:
-                    results[index] = status_for(error)
+                digest = payload_digest(request)
+                stored = known.get(request.request_id)
+                if stored is not None and stored[0] != digest:
+                    results[index] = status_for(_request_id_reused(request.request_id))
                     continue
                 if stored is not None:
                     blob = await self._keyring.open(
                         conn,
                         contract_subject(request.contract_id),
-                        stored,
+                        stored[1],
                         context=f"idempotency:{RPC_REVIEW}:{request.request_id}",
                     )
                     replay = pb.ReviewContractResponse()
                     replay.ParseFromString(blob)
                     results[index] = replay.review
                     continue
+                first = claimed.get(request.request_id)
+                if first is not None:
+                    # The same id twice in one batch: the first is stored; a retry of it gets the same review.
+                    if first[1] == digest:
+                        repeats.append((index, first[0]))
+                    else:
+                        results[index] = status_for(_request_id_reused(request.request_id))
+                    continue
+                claimed[request.request_id] = (index, digest)
             fresh.append((index, entry.prepared))
         reviews = await self._persist(conn, [p for _, p in fresh], caller) if fresh else []
+        remembered: list[tuple[str, str, bytes, int]] = []
+        now_us = self._now_us()
         for (index, prepared), review in zip(fresh, reviews, strict=True):
             results[index] = review
             request = prepared.request
@@ -664,14 +825,10 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                 blob = pb.ReviewContractResponse(review=review).SerializeToString(deterministic=True)
                 context = f"idempotency:{RPC_REVIEW}:{request.request_id}"
                 sealed = await self._keyring.seal(conn, contract_subject(request.contract_id), blob, context=context)
-                await remember(
-                    conn,
-                    rpc=RPC_REVIEW,
-                    request_id=request.request_id,
-                    digest=payload_digest(request),
-                    response=sealed,
-                    created_us=self._now_us(),
-                )
+                remembered.append((request.request_id, payload_digest(request), sealed, now_us))
+        await remember_many(conn, RPC_REVIEW, remembered)
+        for index, first_index in repeats:
+            results[index] = results[first_index]
         return [r for r in results if r is not None]
 
     # ------------------------------------------------------------------ reads
@@ -729,6 +886,59 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
             )
         return pb.GetContractReviewResponse(review=review)
 
+    def _page_after(self, token: str, scope: str) -> Cursor | None:
+        if not token:
+            return None
+        position = self._tokens.decode(token, scope=scope)
+        return Cursor(int(position.get("t", 0)), str(position.get("k", "")))
+
+    def _next_token(self, cursor: Cursor | None, scope: str) -> str:
+        return self._tokens.encode({"t": cursor.created_us, "k": cursor.key}, scope=scope) if cursor else ""
+
+    async def GetRegulationAnalysis(
+        self, request: pb.GetRegulationAnalysisRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetRegulationAnalysisResponse:
+        # Regulations are published texts, sealed all the same: reading them back is not a DATA_ACCESS
+        # of a person's data, so no audit record (unlike contract reviews).
+        async with self._db.read() as conn:
+            analysis = await self._analyses.get(conn, request.analysis_id)
+        return pb.GetRegulationAnalysisResponse(analysis=analysis)
+
+    async def ListRegulationAnalyses(
+        self, request: pb.ListRegulationAnalysesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListRegulationAnalysesResponse:
+        size = request.page_size or DEFAULT_PAGE_SIZE
+        full = request.view == pb.RESULT_VIEW_FULL
+        scope = filter_scope(RPC_LIST_ANALYSES, {"regulation_id": request.regulation_id, "view": int(request.view)})
+        after = self._page_after(request.page_token, scope)
+        async with self._db.read() as conn:
+            analyses, cursor = await self._analyses.page(
+                conn, limit=size, after=after, regulation_id=request.regulation_id, with_clauses=full
+            )
+        return pb.ListRegulationAnalysesResponse(analyses=analyses, next_page_token=self._next_token(cursor, scope))
+
+    async def GetVersionComparison(
+        self, request: pb.GetVersionComparisonRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetVersionComparisonResponse:
+        async with self._db.read() as conn:
+            comparison = await self._comparisons.get(conn, request.comparison_id)
+        return pb.GetVersionComparisonResponse(comparison=comparison)
+
+    async def ListVersionComparisons(
+        self, request: pb.ListVersionComparisonsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListVersionComparisonsResponse:
+        size = request.page_size or DEFAULT_PAGE_SIZE
+        full = request.view == pb.RESULT_VIEW_FULL
+        scope = filter_scope(RPC_LIST_COMPARISONS, {"regulation_id": request.regulation_id, "view": int(request.view)})
+        after = self._page_after(request.page_token, scope)
+        async with self._db.read() as conn:
+            comparisons, cursor = await self._comparisons.page(
+                conn, limit=size, after=after, regulation_id=request.regulation_id, with_clauses=full
+            )
+        return pb.ListVersionComparisonsResponse(
+            comparisons=comparisons, next_page_token=self._next_token(cursor, scope)
+        )
+
     async def ListPlaybooks(
         self, request: pb.ListPlaybooksRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListPlaybooksResponse:
@@ -744,6 +954,16 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         return pb.ListPlaybooksResponse(playbooks=[mapping.playbook_to_pb(p) for p in page], next_page_token=token)
 
 
+def _request_id_reused(request_id: str) -> AlreadyExists:
+    # The same error server.storage.idempotency raises for a reused id (REQUEST_ID_REUSED).
+    return AlreadyExists(
+        f"request_id {request_id} was already used for {RPC_REVIEW} with a different payload",
+        reason="REQUEST_ID_REUSED",
+        domain="storage.fintech",
+        metadata={"request_id": request_id, "rpc": RPC_REVIEW},
+    )
+
+
 def _component_error(exc: BaseException) -> DomainError | None:
     return from_component_error(exc)
 
@@ -754,6 +974,15 @@ _WORKER_ENGINE: ComplianceEngine | None = None
 def _init_review_worker(settings: ComplianceSettings) -> None:
     global _WORKER_ENGINE
     _WORKER_ENGINE = ComplianceEngine.from_settings(settings)
+
+
+def _review_many_in_worker(
+    items: list[tuple[str, bytes, DocumentFormat, ContractType | None, str]],
+) -> list[ContractReviewResult | InvalidArgument]:
+    """A micro-batch of contract reviews in a worker process (its engine loaded once by the initializer)."""
+    if _WORKER_ENGINE is None:
+        raise RuntimeError("review worker not initialised")
+    return _WORKER_ENGINE.review_contracts(items)
 
 
 def _review_in_worker(

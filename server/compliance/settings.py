@@ -37,5 +37,13 @@ class ComplianceSettings(Section):
     review_processes: int = Field(0, ge=0, le=64)
     """Worker processes for contract review (0: the ``bulk_review_workers`` threads). Threads share the GIL;
     processes use every core, at the cost of a spawn at start-up and pickling each result back."""
+    review_micro_batch: int = Field(32, ge=1, le=1024)
+    """Most stream items reviewed in one executor call (one embedding call for the batch); items that arrive
+    while a batch is reviewed form the next one."""
     bulk_review_queue: int = Field(64, ge=1)
     """Items buffered per bulk-review stream before the reader waits (back-pressure)."""
+    semantic_matching: bool = True
+    """Look for required clauses the lexicon misses with MiniLM sentence embeddings and the playbooks' example
+    sentences (``server/compliance/semantic.py``). Loads the model at start-up (a few seconds); off: lexical only."""
+    semantic_cache_size: int = Field(20_000, ge=0)
+    """Distinct contract sentences whose embeddings are kept (LRU; about 1.5 KB each)."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[\"'(]?[A-Z0-9(])|\n\s*\n")
@@ -98,9 +99,8 @@ def lemma(word: str) -> str:
     return stem
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A word with its offsets and lemma."""
+class Token(NamedTuple):
+    """A word with its offsets and lemma (a named tuple: contracts have thousands, built in the hot path)."""
 
     text: str
     lemma: str
@@ -110,7 +110,12 @@ class Token:
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Words and numbers of ``text`` with absolute offsets (``offset`` added)."""
-    return [Token(m.group(), lemma(m.group()), m.start() + offset, m.end() + offset) for m in _WORD.finditer(text)]
+    tokens = []
+    for m in _WORD.finditer(text):
+        word = m.group()
+        start, end = m.span()
+        tokens.append(Token(word, lemma(word), start + offset, end + offset))
+    return tokens
 
 
 def lemmas_of(phrase: str) -> tuple[str, ...]:

@@ -205,7 +205,8 @@ async def test_review_in_a_worker_process_decides_the_same(compliance: Complianc
     from server.compliance.settings import ComplianceSettings
     from server.runtime.identity import Caller
 
-    settings = ComplianceSettings(review_processes=1)
+    # Lexical only: loading MiniLM into another process here would cost more than the rest of the module.
+    settings = ComplianceSettings(review_processes=1, semantic_matching=False)
     resources = compliance.ctx.resources
     servicer = ComplianceServicer(
         ComplianceEngine.from_settings(settings),
@@ -237,7 +238,83 @@ async def test_review_in_a_worker_process_decides_the_same(compliance: Complianc
                 "",
             )
             assert in_worker.result == in_engine
+        batch = [_contract(name) for name in ("02_loan.txt", "05_loan.pdf", "15_guarantee.md")]
+        in_batch = await servicer._prepare_many(batch, caller, "contract.")
+        assert [p.result.findings for p in in_batch if not isinstance(p, Exception)] == [
+            (await servicer._prepare(r, caller, None)).result.findings for r in batch
+        ]
     finally:
         assert servicer.review_pool is not None
         servicer.review_pool.shutdown()
         servicer.executor.shutdown()
+
+
+async def test_a_paraphrased_clause_is_not_reported_missing_over_the_stream(compliance: ComplianceStack) -> None:
+    # 01_loan.md is complete; its governing-law sentence reworded outside the lexicon, and the clause removed.
+    original = (CORPUS / "contracts" / "01_loan.md").read_text()
+    law = "This agreement is governed by the laws of Ireland."
+    assert law in original
+    texts = {
+        "reworded": original.replace(law, "Portuguese law applies to this agreement."),
+        "removed": original.replace(law, ""),
+    }
+    items = [
+        pb.ReviewContractsRequest(
+            item_id=name,
+            contract=pb.ReviewContractRequest(
+                request_id=str(uuid.uuid4()),
+                contract_id=f"c-{uuid.uuid4().hex[:12]}",
+                document=pb.DocumentContent(
+                    filename=f"{name}.md", format=pb.DOCUMENT_FORMAT_MARKDOWN, content=text.encode()
+                ),
+            ),
+        )
+        for name, text in texts.items()
+    ]
+    found = {}
+    async for response in compliance.core_banking.ReviewContracts(_items(items)):
+        found[response.item_id] = {f.check_id for f in response.review.findings}
+    assert "loan.governing_law" not in found["reworded"]
+    assert "loan.governing_law" in found["removed"]
+
+
+async def test_stream_items_replay_or_refuse_reused_request_ids(compliance: ComplianceStack) -> None:
+    first = _contract("02_loan.txt")
+    stored = [
+        r
+        async for r in compliance.core_banking.ReviewContracts(
+            _items(
+                [
+                    pb.ReviewContractsRequest(item_id="a", contract=first),
+                    pb.ReviewContractsRequest(item_id="a-again-same-batch", contract=first),
+                ]
+            )
+        )
+    ]
+    reviews_by_item = {r.item_id: r.review for r in stored}
+    assert reviews_by_item["a"].review_id and reviews_by_item["a"] == reviews_by_item["a-again-same-batch"]
+    changed = pb.ReviewContractRequest()
+    changed.CopyFrom(first)
+    changed.contract_id = f"c-{uuid.uuid4().hex[:12]}"
+    again = [
+        r
+        async for r in compliance.core_banking.ReviewContracts(
+            _items(
+                [
+                    pb.ReviewContractsRequest(item_id="retry", contract=first),
+                    pb.ReviewContractsRequest(item_id="reused", contract=changed),
+                ]
+            )
+        )
+    ]
+    by_item = {r.item_id: r for r in again}
+    assert by_item["retry"].review == reviews_by_item["a"]
+    assert by_item["reused"].error.code == code_pb2.ALREADY_EXISTS
+    # The unary form shares the ids: the same review again, and still one stored row.
+    unary = await compliance.officer.ReviewContract(first)
+    assert unary.review == reviews_by_item["a"]
+    async with compliance.ctx.require("database").read() as conn:
+        count = (
+            await conn.execute(sa.select(sa.func.count()).where(reviews.c.contract_id == first.contract_id))
+        ).scalar_one()
+    assert count == 1

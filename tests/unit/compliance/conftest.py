@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from server.compliance.domain import DocumentFormat, ProcessTaxonomy
-from server.compliance.impact import load_taxonomy
+from server.compliance.impact import TextEmbedder, load_taxonomy
 from server.compliance.playbooks import PlaybookRegistry
 from server.compliance.review import ContractReviewer
 
@@ -30,6 +30,14 @@ def registry() -> PlaybookRegistry:
 @pytest.fixture(scope="session")
 def reviewer(registry: PlaybookRegistry) -> ContractReviewer:
     return ContractReviewer(registry)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> TextEmbedder:
+    """The real all-MiniLM-L6-v2 embedder, loaded once (5 s idle, up to 40 s on the busy shared box)."""
+    from server.compliance.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,10 @@ from .conftest import CORPUS
 
 @pytest.fixture(scope="module")
 def engine() -> ComplianceEngine:
-    return ComplianceEngine.from_settings(ComplianceSettings(max_document_words=1000, summary_token_budget=300))
+    # Lexical only: semantic matching is tested with the shared model in test_semantic.py.
+    return ComplianceEngine.from_settings(
+        ComplianceSettings(max_document_words=1000, summary_token_budget=300, semantic_matching=False)
+    )
 
 
 def test_limits_and_field_names(engine: ComplianceEngine) -> None:
@@ -39,3 +42,26 @@ def test_analysis_review_playbooks_and_plan(engine: ComplianceEngine) -> None:
     review = engine.review_contract("c", (CORPUS / "contracts" / "01_loan.md").read_bytes(), DocumentFormat.MARKDOWN)
     assert review.contract_type is ContractType.LOAN and review.playbook_id == "consumer_loan"
     assert [p.playbook_id for p in engine.list_playbooks()] == sorted(p.playbook_id for p in engine.list_playbooks())
+
+
+def test_a_micro_batch_reports_bad_items_in_place_and_reviews_the_rest(engine: ComplianceEngine) -> None:
+    good = (CORPUS / "contracts" / "01_loan.md").read_bytes()
+    outcomes = engine.review_contracts(
+        [
+            ("a", good, DocumentFormat.MARKDOWN, ContractType.LOAN, ""),
+            ("b", b"not a docx", DocumentFormat.DOCX, ContractType.LOAN, ""),
+            ("c", good, DocumentFormat.MARKDOWN, ContractType.LOAN, "no-such-playbook"),
+            ("d", good, DocumentFormat.MARKDOWN, None, ""),
+        ]
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "ContractReviewResult",
+        "InvalidArgument",
+        "InvalidArgument",
+        "ContractReviewResult",
+    ]
+    first, _, third, fourth = outcomes
+    assert isinstance(third, InvalidArgument) and third.violations[0].field == "playbook_id"
+    assert not isinstance(first, InvalidArgument) and not isinstance(fourth, InvalidArgument)
+    assert first.contract_id == "a" and fourth.contract_type is ContractType.LOAN
+    assert first.findings == engine.review_contract("a", good, DocumentFormat.MARKDOWN, ContractType.LOAN).findings

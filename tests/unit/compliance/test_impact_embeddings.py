@@ -31,9 +31,8 @@ class BagOfWordsEmbedder:
 def embedder(request: pytest.FixtureRequest) -> TextEmbedder:
     if request.param == "fake":
         return BagOfWordsEmbedder()
-    from server.compliance.embedding import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder()
+    real: TextEmbedder = request.getfixturevalue("minilm")
+    return real
 
 
 def _cos(a: Sequence[float], b: Sequence[float]) -> float:

@@ -165,6 +165,86 @@ class ComplianceServiceClient(AsyncServiceClient):
             traceparent=traceparent,
         )
 
+    async def get_regulation_analysis(
+        self,
+        *,
+        request: compliance_pb.GetRegulationAnalysisRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.GetRegulationAnalysisResponse:
+        """A stored regulation analysis, as AnalyzeRegulation returned it."""
+        return await self._caller.unary_unary(
+            _policy.GET_REGULATION_ANALYSIS,
+            self._stub.GetRegulationAnalysis,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    async def list_regulation_analyses(
+        self,
+        *,
+        request: compliance_pb.ListRegulationAnalysesRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.ListRegulationAnalysesResponse:
+        """Stored regulation analyses, newest first (``view`` FULL adds the clauses)."""
+        return await self._caller.unary_unary(
+            _policy.LIST_REGULATION_ANALYSES,
+            self._stub.ListRegulationAnalyses,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    async def get_version_comparison(
+        self,
+        *,
+        request: compliance_pb.GetVersionComparisonRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.GetVersionComparisonResponse:
+        """A stored version comparison, with both versions' clauses."""
+        return await self._caller.unary_unary(
+            _policy.GET_VERSION_COMPARISON,
+            self._stub.GetVersionComparison,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    async def list_version_comparisons(
+        self,
+        *,
+        request: compliance_pb.ListVersionComparisonsRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.ListVersionComparisonsResponse:
+        """Stored version comparisons, newest first (``view`` FULL adds the clauses)."""
+        return await self._caller.unary_unary(
+            _policy.LIST_VERSION_COMPARISONS,
+            self._stub.ListVersionComparisons,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
 
 class ComplianceServiceSyncClient(SyncServiceClient):
     """Client of ``fintech.compliance.v1.ComplianceService`` over a blocking ``grpc`` channel.
@@ -309,6 +389,86 @@ class ComplianceServiceSyncClient(SyncServiceClient):
         return self._caller.unary_unary(
             _policy.LIST_PLAYBOOKS,
             self._stub.ListPlaybooks,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    def get_regulation_analysis(
+        self,
+        *,
+        request: compliance_pb.GetRegulationAnalysisRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.GetRegulationAnalysisResponse:
+        """A stored regulation analysis, as AnalyzeRegulation returned it."""
+        return self._caller.unary_unary(
+            _policy.GET_REGULATION_ANALYSIS,
+            self._stub.GetRegulationAnalysis,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    def list_regulation_analyses(
+        self,
+        *,
+        request: compliance_pb.ListRegulationAnalysesRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.ListRegulationAnalysesResponse:
+        """Stored regulation analyses, newest first (``view`` FULL adds the clauses)."""
+        return self._caller.unary_unary(
+            _policy.LIST_REGULATION_ANALYSES,
+            self._stub.ListRegulationAnalyses,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    def get_version_comparison(
+        self,
+        *,
+        request: compliance_pb.GetVersionComparisonRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.GetVersionComparisonResponse:
+        """A stored version comparison, with both versions' clauses."""
+        return self._caller.unary_unary(
+            _policy.GET_VERSION_COMPARISON,
+            self._stub.GetVersionComparison,
+            request,
+            timeout=timeout,
+            retry=retry,
+            metadata=metadata,
+            traceparent=traceparent,
+        )
+
+    def list_version_comparisons(
+        self,
+        *,
+        request: compliance_pb.ListVersionComparisonsRequest,
+        timeout: float | DefaultType | None = DEFAULT,
+        retry: Retry | DefaultType | None = DEFAULT,
+        metadata: Metadata = (),
+        traceparent: str | None = None,
+    ) -> compliance_pb.ListVersionComparisonsResponse:
+        """Stored version comparisons, newest first (``view`` FULL adds the clauses)."""
+        return self._caller.unary_unary(
+            _policy.LIST_VERSION_COMPARISONS,
+            self._stub.ListVersionComparisons,
             request,
             timeout=timeout,
             retry=retry,

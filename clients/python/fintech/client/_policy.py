@@ -255,6 +255,27 @@ GET_CONTRACT_REVIEW = _read(
     _COMPLIANCE, "GetContractReview", compliance.GetContractReviewRequest, compliance.GetContractReviewResponse
 )
 LIST_PLAYBOOKS = _read(_COMPLIANCE, "ListPlaybooks", compliance.ListPlaybooksRequest, compliance.ListPlaybooksResponse)
+GET_REGULATION_ANALYSIS = _read(
+    _COMPLIANCE,
+    "GetRegulationAnalysis",
+    compliance.GetRegulationAnalysisRequest,
+    compliance.GetRegulationAnalysisResponse,
+)
+LIST_REGULATION_ANALYSES = _read(
+    _COMPLIANCE,
+    "ListRegulationAnalyses",
+    compliance.ListRegulationAnalysesRequest,
+    compliance.ListRegulationAnalysesResponse,
+)
+GET_VERSION_COMPARISON = _read(
+    _COMPLIANCE, "GetVersionComparison", compliance.GetVersionComparisonRequest, compliance.GetVersionComparisonResponse
+)
+LIST_VERSION_COMPARISONS = _read(
+    _COMPLIANCE,
+    "ListVersionComparisons",
+    compliance.ListVersionComparisonsRequest,
+    compliance.ListVersionComparisonsResponse,
+)
 
 _OPERATIONS = "fintech.operations.v1.OperationsService"
 GET_PLATFORM_STATUS = _read(
@@ -325,6 +346,10 @@ POLICIES: Mapping[str, MethodPolicy[Any, Any]] = MappingProxyType(
             LIST_CONTRACT_REVIEWS,
             GET_CONTRACT_REVIEW,
             LIST_PLAYBOOKS,
+            GET_REGULATION_ANALYSIS,
+            LIST_REGULATION_ANALYSES,
+            GET_VERSION_COMPARISON,
+            LIST_VERSION_COMPARISONS,
             GET_PLATFORM_STATUS,
             GET_DAILY_FIGURES,
             RUN_INFERENCE_DRILL,

@@ -79,6 +79,12 @@ class FindingType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FINDING_TYPE_LIMIT_EXCEEDED: _ClassVar[FindingType]
     FINDING_TYPE_INCONSISTENCY: _ClassVar[FindingType]
     FINDING_TYPE_ADVISORY: _ClassVar[FindingType]
+
+class ResultView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESULT_VIEW_UNSPECIFIED: _ClassVar[ResultView]
+    RESULT_VIEW_BASIC: _ClassVar[ResultView]
+    RESULT_VIEW_FULL: _ClassVar[ResultView]
 DOCUMENT_FORMAT_UNSPECIFIED: DocumentFormat
 DOCUMENT_FORMAT_PLAIN_TEXT: DocumentFormat
 DOCUMENT_FORMAT_MARKDOWN: DocumentFormat
@@ -121,6 +127,9 @@ FINDING_TYPE_PROHIBITED_TERM: FindingType
 FINDING_TYPE_LIMIT_EXCEEDED: FindingType
 FINDING_TYPE_INCONSISTENCY: FindingType
 FINDING_TYPE_ADVISORY: FindingType
+RESULT_VIEW_UNSPECIFIED: ResultView
+RESULT_VIEW_BASIC: ResultView
+RESULT_VIEW_FULL: ResultView
 
 class DocumentContent(_message.Message):
     __slots__ = ("filename", "format", "content")
@@ -215,7 +224,7 @@ class ClauseSummary(_message.Message):
     def __init__(self, clause_ids: _Optional[_Iterable[str]] = ..., summary: _Optional[str] = ..., validation_outcome: _Optional[_Union[_common_pb2.ValidationOutcome, str]] = ..., unsupported_spans: _Optional[_Iterable[_Union[_common_pb2.UnsupportedSpan, _Mapping]]] = ...) -> None: ...
 
 class RegulationAnalysis(_message.Message):
-    __slots__ = ("analysis_id", "regulation_id", "title", "clauses", "obligations", "timeline", "impacts", "risk_points", "summaries", "overall_summary", "word_count", "provenance")
+    __slots__ = ("analysis_id", "regulation_id", "title", "clauses", "obligations", "timeline", "impacts", "risk_points", "summaries", "overall_summary", "word_count", "provenance", "create_time")
     ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
     REGULATION_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -228,6 +237,7 @@ class RegulationAnalysis(_message.Message):
     OVERALL_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     WORD_COUNT_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     analysis_id: str
     regulation_id: str
     title: str
@@ -240,7 +250,8 @@ class RegulationAnalysis(_message.Message):
     overall_summary: ClauseSummary
     word_count: int
     provenance: _common_pb2.Provenance
-    def __init__(self, analysis_id: _Optional[str] = ..., regulation_id: _Optional[str] = ..., title: _Optional[str] = ..., clauses: _Optional[_Iterable[_Union[Clause, _Mapping]]] = ..., obligations: _Optional[_Iterable[_Union[Obligation, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEvent, _Mapping]]] = ..., impacts: _Optional[_Iterable[_Union[ProcessImpact, _Mapping]]] = ..., risk_points: _Optional[_Iterable[_Union[RiskPoint, _Mapping]]] = ..., summaries: _Optional[_Iterable[_Union[ClauseSummary, _Mapping]]] = ..., overall_summary: _Optional[_Union[ClauseSummary, _Mapping]] = ..., word_count: _Optional[int] = ..., provenance: _Optional[_Union[_common_pb2.Provenance, _Mapping]] = ...) -> None: ...
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, analysis_id: _Optional[str] = ..., regulation_id: _Optional[str] = ..., title: _Optional[str] = ..., clauses: _Optional[_Iterable[_Union[Clause, _Mapping]]] = ..., obligations: _Optional[_Iterable[_Union[Obligation, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEvent, _Mapping]]] = ..., impacts: _Optional[_Iterable[_Union[ProcessImpact, _Mapping]]] = ..., risk_points: _Optional[_Iterable[_Union[RiskPoint, _Mapping]]] = ..., summaries: _Optional[_Iterable[_Union[ClauseSummary, _Mapping]]] = ..., overall_summary: _Optional[_Union[ClauseSummary, _Mapping]] = ..., word_count: _Optional[int] = ..., provenance: _Optional[_Union[_common_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AnalyzeRegulationRequest(_message.Message):
     __slots__ = ("request_id", "regulation_id", "document", "reference_date", "include_summaries")
@@ -263,14 +274,16 @@ class AnalyzeRegulationResponse(_message.Message):
     def __init__(self, analysis: _Optional[_Union[RegulationAnalysis, _Mapping]] = ...) -> None: ...
 
 class CompareRegulationVersionsRequest(_message.Message):
-    __slots__ = ("request_id", "old_version", "new_version")
+    __slots__ = ("request_id", "old_version", "new_version", "regulation_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OLD_VERSION_FIELD_NUMBER: _ClassVar[int]
     NEW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     old_version: DocumentContent
     new_version: DocumentContent
-    def __init__(self, request_id: _Optional[str] = ..., old_version: _Optional[_Union[DocumentContent, _Mapping]] = ..., new_version: _Optional[_Union[DocumentContent, _Mapping]] = ...) -> None: ...
+    regulation_id: str
+    def __init__(self, request_id: _Optional[str] = ..., old_version: _Optional[_Union[DocumentContent, _Mapping]] = ..., new_version: _Optional[_Union[DocumentContent, _Mapping]] = ..., regulation_id: _Optional[str] = ...) -> None: ...
 
 class ClauseChange(_message.Message):
     __slots__ = ("change_type", "old_clause_id", "new_clause_id", "old_text", "new_text", "similarity")
@@ -311,16 +324,108 @@ class TimelineChange(_message.Message):
     def __init__(self, old_event: _Optional[_Union[TimelineEvent, _Mapping]] = ..., new_event: _Optional[_Union[TimelineEvent, _Mapping]] = ..., explanation: _Optional[str] = ...) -> None: ...
 
 class CompareRegulationVersionsResponse(_message.Message):
-    __slots__ = ("clause_changes", "obligation_changes", "timeline_changes", "provenance")
+    __slots__ = ("clause_changes", "obligation_changes", "timeline_changes", "provenance", "comparison_id")
     CLAUSE_CHANGES_FIELD_NUMBER: _ClassVar[int]
     OBLIGATION_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_CHANGES_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    COMPARISON_ID_FIELD_NUMBER: _ClassVar[int]
     clause_changes: _containers.RepeatedCompositeFieldContainer[ClauseChange]
     obligation_changes: _containers.RepeatedCompositeFieldContainer[ObligationChange]
     timeline_changes: _containers.RepeatedCompositeFieldContainer[TimelineChange]
     provenance: _common_pb2.Provenance
-    def __init__(self, clause_changes: _Optional[_Iterable[_Union[ClauseChange, _Mapping]]] = ..., obligation_changes: _Optional[_Iterable[_Union[ObligationChange, _Mapping]]] = ..., timeline_changes: _Optional[_Iterable[_Union[TimelineChange, _Mapping]]] = ..., provenance: _Optional[_Union[_common_pb2.Provenance, _Mapping]] = ...) -> None: ...
+    comparison_id: str
+    def __init__(self, clause_changes: _Optional[_Iterable[_Union[ClauseChange, _Mapping]]] = ..., obligation_changes: _Optional[_Iterable[_Union[ObligationChange, _Mapping]]] = ..., timeline_changes: _Optional[_Iterable[_Union[TimelineChange, _Mapping]]] = ..., provenance: _Optional[_Union[_common_pb2.Provenance, _Mapping]] = ..., comparison_id: _Optional[str] = ...) -> None: ...
+
+class VersionComparison(_message.Message):
+    __slots__ = ("comparison_id", "regulation_id", "old_filename", "new_filename", "clause_changes", "obligation_changes", "timeline_changes", "provenance", "create_time", "old_clauses", "new_clauses")
+    COMPARISON_ID_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_FILENAME_FIELD_NUMBER: _ClassVar[int]
+    NEW_FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CLAUSE_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    OBLIGATION_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OLD_CLAUSES_FIELD_NUMBER: _ClassVar[int]
+    NEW_CLAUSES_FIELD_NUMBER: _ClassVar[int]
+    comparison_id: str
+    regulation_id: str
+    old_filename: str
+    new_filename: str
+    clause_changes: _containers.RepeatedCompositeFieldContainer[ClauseChange]
+    obligation_changes: _containers.RepeatedCompositeFieldContainer[ObligationChange]
+    timeline_changes: _containers.RepeatedCompositeFieldContainer[TimelineChange]
+    provenance: _common_pb2.Provenance
+    create_time: _timestamp_pb2.Timestamp
+    old_clauses: _containers.RepeatedCompositeFieldContainer[Clause]
+    new_clauses: _containers.RepeatedCompositeFieldContainer[Clause]
+    def __init__(self, comparison_id: _Optional[str] = ..., regulation_id: _Optional[str] = ..., old_filename: _Optional[str] = ..., new_filename: _Optional[str] = ..., clause_changes: _Optional[_Iterable[_Union[ClauseChange, _Mapping]]] = ..., obligation_changes: _Optional[_Iterable[_Union[ObligationChange, _Mapping]]] = ..., timeline_changes: _Optional[_Iterable[_Union[TimelineChange, _Mapping]]] = ..., provenance: _Optional[_Union[_common_pb2.Provenance, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., old_clauses: _Optional[_Iterable[_Union[Clause, _Mapping]]] = ..., new_clauses: _Optional[_Iterable[_Union[Clause, _Mapping]]] = ...) -> None: ...
+
+class GetRegulationAnalysisRequest(_message.Message):
+    __slots__ = ("analysis_id",)
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    def __init__(self, analysis_id: _Optional[str] = ...) -> None: ...
+
+class GetRegulationAnalysisResponse(_message.Message):
+    __slots__ = ("analysis",)
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    analysis: RegulationAnalysis
+    def __init__(self, analysis: _Optional[_Union[RegulationAnalysis, _Mapping]] = ...) -> None: ...
+
+class ListRegulationAnalysesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "regulation_id", "view")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    regulation_id: str
+    view: ResultView
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., regulation_id: _Optional[str] = ..., view: _Optional[_Union[ResultView, str]] = ...) -> None: ...
+
+class ListRegulationAnalysesResponse(_message.Message):
+    __slots__ = ("analyses", "next_page_token")
+    ANALYSES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    analyses: _containers.RepeatedCompositeFieldContainer[RegulationAnalysis]
+    next_page_token: str
+    def __init__(self, analyses: _Optional[_Iterable[_Union[RegulationAnalysis, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetVersionComparisonRequest(_message.Message):
+    __slots__ = ("comparison_id",)
+    COMPARISON_ID_FIELD_NUMBER: _ClassVar[int]
+    comparison_id: str
+    def __init__(self, comparison_id: _Optional[str] = ...) -> None: ...
+
+class GetVersionComparisonResponse(_message.Message):
+    __slots__ = ("comparison",)
+    COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    comparison: VersionComparison
+    def __init__(self, comparison: _Optional[_Union[VersionComparison, _Mapping]] = ...) -> None: ...
+
+class ListVersionComparisonsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "regulation_id", "view")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    regulation_id: str
+    view: ResultView
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., regulation_id: _Optional[str] = ..., view: _Optional[_Union[ResultView, str]] = ...) -> None: ...
+
+class ListVersionComparisonsResponse(_message.Message):
+    __slots__ = ("comparisons", "next_page_token")
+    COMPARISONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    comparisons: _containers.RepeatedCompositeFieldContainer[VersionComparison]
+    next_page_token: str
+    def __init__(self, comparisons: _Optional[_Iterable[_Union[VersionComparison, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Finding(_message.Message):
     __slots__ = ("finding_id", "check_id", "finding_type", "severity", "clause_id", "evidence", "suggested_fix", "advisory", "start", "end")

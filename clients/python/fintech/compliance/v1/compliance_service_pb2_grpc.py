@@ -46,6 +46,26 @@ class ComplianceServiceStub:
                 request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsRequest.SerializeToString,
                 response_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsResponse.FromString,
                 _registered_method=True)
+        self.GetRegulationAnalysis = channel.unary_unary(
+                '/fintech.compliance.v1.ComplianceService/GetRegulationAnalysis',
+                request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisRequest.SerializeToString,
+                response_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisResponse.FromString,
+                _registered_method=True)
+        self.ListRegulationAnalyses = channel.unary_unary(
+                '/fintech.compliance.v1.ComplianceService/ListRegulationAnalyses',
+                request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesRequest.SerializeToString,
+                response_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesResponse.FromString,
+                _registered_method=True)
+        self.GetVersionComparison = channel.unary_unary(
+                '/fintech.compliance.v1.ComplianceService/GetVersionComparison',
+                request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonRequest.SerializeToString,
+                response_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonResponse.FromString,
+                _registered_method=True)
+        self.ListVersionComparisons = channel.unary_unary(
+                '/fintech.compliance.v1.ComplianceService/ListVersionComparisons',
+                request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsRequest.SerializeToString,
+                response_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsResponse.FromString,
+                _registered_method=True)
         self.ReviewContract = channel.unary_unary(
                 '/fintech.compliance.v1.ComplianceService/ReviewContract',
                 request_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ReviewContractRequest.SerializeToString,
@@ -86,6 +106,34 @@ class ComplianceServiceServicer:
 
     def CompareRegulationVersions(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRegulationAnalysis(self, request, context):
+        """A stored regulation analysis, as AnalyzeRegulation returned it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRegulationAnalyses(self, request, context):
+        """Stored regulation analyses, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVersionComparison(self, request, context):
+        """A stored version comparison, with both versions' clauses for a side-by-side view.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVersionComparisons(self, request, context):
+        """Stored version comparisons, newest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -133,6 +181,26 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
                     servicer.CompareRegulationVersions,
                     request_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsRequest.FromString,
                     response_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsResponse.SerializeToString,
+            ),
+            'GetRegulationAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRegulationAnalysis,
+                    request_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisRequest.FromString,
+                    response_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisResponse.SerializeToString,
+            ),
+            'ListRegulationAnalyses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRegulationAnalyses,
+                    request_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesRequest.FromString,
+                    response_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesResponse.SerializeToString,
+            ),
+            'GetVersionComparison': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVersionComparison,
+                    request_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonRequest.FromString,
+                    response_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonResponse.SerializeToString,
+            ),
+            'ListVersionComparisons': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVersionComparisons,
+                    request_deserializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsRequest.FromString,
+                    response_serializer=fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsResponse.SerializeToString,
             ),
             'ReviewContract': grpc.unary_unary_rpc_method_handler(
                     servicer.ReviewContract,
@@ -216,6 +284,114 @@ class ComplianceService:
             '/fintech.compliance.v1.ComplianceService/CompareRegulationVersions',
             fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsRequest.SerializeToString,
             fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.CompareRegulationVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRegulationAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fintech.compliance.v1.ComplianceService/GetRegulationAnalysis',
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisRequest.SerializeToString,
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetRegulationAnalysisResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRegulationAnalyses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fintech.compliance.v1.ComplianceService/ListRegulationAnalyses',
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesRequest.SerializeToString,
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListRegulationAnalysesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVersionComparison(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fintech.compliance.v1.ComplianceService/GetVersionComparison',
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonRequest.SerializeToString,
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.GetVersionComparisonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVersionComparisons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fintech.compliance.v1.ComplianceService/ListVersionComparisons',
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsRequest.SerializeToString,
+            fintech_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVersionComparisonsResponse.FromString,
             options,
             channel_credentials,
             insecure,
