@@ -5,14 +5,14 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 LOCK := requirements.lock
-STAMP := $(VENV)/.installed-$(shell sha256sum $(LOCK) clients/python/pyproject.toml pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
-export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/python
+STAMP := $(VENV)/.installed-$(shell sha256sum $(LOCK) clients/python/pyproject.toml clients/console/pyproject.toml pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/python:$(CURDIR)/clients/console
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 # pip names every package missing from this machine's local mirrors; that is noise, not a problem.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help venv run test bench eval train lint proto lock breaking sbom clean
+.PHONY: help venv console-assets run test bench eval train lint proto lock breaking sbom clean
 
 help:
 	@echo "make run    - set up and start the whole platform, then walk through it (Ctrl-C stops it)"
@@ -33,7 +33,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) > $(VENV)/install.log 2>&1 \
 	  || { grep -v "$(PIP_NOISE)" $(VENV)/install.log | tail -40; exit 1; }
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  $(if $(wildcard clients/python/pyproject.toml),-e clients/python,) > $(VENV)/install-local.log 2>&1 \
+	  -e clients/python -e clients/console > $(VENV)/install-local.log 2>&1 \
 	  || { grep -v "$(PIP_NOISE)" $(VENV)/install-local.log | tail -40; exit 1; }
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -45,10 +45,18 @@ lock:
 proto: venv
 	$(PY) proto/generate.py
 
-run: venv
+# The console's browser libraries (cytoscape) from npm, by the lock's integrity hashes; never committed.
+CONSOLE_ASSETS := clients/console/node_modules/.package-lock.json
+console-assets: $(CONSOLE_ASSETS)
+$(CONSOLE_ASSETS): clients/console/package-lock.json
+	@echo "installing the console's browser libraries from clients/console/package-lock.json"
+	@cd clients/console && npm ci --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
+run: venv console-assets
 	$(PY) -m server.devrun
 
-test: venv
+test: venv console-assets
 	@bash tests/setup.sh
 	$(PY) -m pytest
 

@@ -159,6 +159,9 @@ def _mount_domain_commands() -> None:
     from server.compliance.cli import app as compliance_app
 
     app.add_typer(compliance_app, name="compliance")
+    from fintech_console.cli import app as console_app
+
+    app.add_typer(console_app, name="console")
 
 
 # `fintech health` runs as a Kubernetes probe every few seconds: it must not pay for importing every

@@ -41,6 +41,8 @@ class Platform:
     metrics_port: int = 0
     edge_port: int = 0
     edge_admin_port: int = 0
+    console_port: int = 0
+    console_logins: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     @property
@@ -216,6 +218,64 @@ def _start_envoy(platform: Platform, port: int, admin_port: int) -> None:
         except OSError:
             pass
         time.sleep(0.2)
+
+
+def _start_console(platform: Platform, port: int) -> None:
+    """The operations console (clients/console) with one development operator per staff role."""
+    import secrets
+
+    from fintech_console.auth import users as users_file
+    from fintech_console.auth.roles import STAFF_ROLES
+
+    users = platform.var / "console-users.json"
+    logins = platform.var / "console-logins.txt"
+    if not logins.exists():
+        # Random development passwords, kept beside the state (mode 0600) so a restart keeps them.
+        lines = [f"{role}-dev {secrets.token_urlsafe(9)}" for role in STAFF_ROLES]
+        logins.touch(mode=0o600)
+        logins.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        users.unlink(missing_ok=True)
+    pairs = [line.split(" ", 1) for line in logins.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for (username, password), role in zip(pairs, STAFF_ROLES, strict=True):
+        users_file.add_user(users, username, password, role, display_name=f"Dev {role}", force=True)
+        platform.console_logins[username] = password
+    config = platform.var / "console.toml"
+    clients = platform.certs / "clients"
+    config.write_text(
+        "\n".join(
+            [
+                f'service_address = "localhost:{platform.grpc_port}"',
+                f"port = {port}",
+                f'users_file = "{users}"',
+                f'session_secret_file = "{platform.var / "console-session.key"}"',
+                "[tls]",
+                f'ca_file = "{platform.certs / "ca.pem"}"',
+                f'cert_file = "{clients / "console.pem"}"',
+                f'key_file = "{clients / "console-key.pem"}"',
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    ready = platform.var / "console.ready"
+    ready.unlink(missing_ok=True)
+    log = (platform.var / "console.log").open("wb")
+    pythonpath = os.pathsep.join(str(REPO / part) for part in ("", "clients/python", "clients/console"))
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fintech_console.cli", "serve", "--config", str(config), "--ready-file", str(ready)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    platform.processes.append(("console", proc))
+    deadline = time.monotonic() + 60
+    while not (ready.exists() and ready.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the console did not start; see {platform.var / 'console.log'}")
+        time.sleep(0.1)
+    platform.console_port = int(ready.read_text().strip())
 
 
 # ---------------------------------------------------------------------------
@@ -544,6 +604,33 @@ STEPS += [
 ]
 
 
+def step_console(platform: Platform) -> None:
+    """Where the bank's people work what the platform handed them in the steps above."""
+    from fintech_console.auth.roles import ROLE_TITLES, STAFF_ROLES
+
+    url = f"http://localhost:{platform.console_port}/"
+    with urllib.request.urlopen(url + "login", timeout=10) as reply:  # noqa: S310 - our own loopback URL
+        status = reply.status
+    table = Table("role", "login", "password", "works")
+    works = {
+        "agent": "Escalations: the sensitive question above",
+        "loan-officer": "Loan reviews: the REFER above",
+        "investigator": "Alerts and cases: the alerts and network above",
+        "compliance-officer": "Contract and regulation reviews above",
+        "auditor": "Audit: search and verify the trail",
+        "sre": "Platform: health, inference pool, daily figures",
+    }
+    for (username, password), role in zip(platform.console_logins.items(), STAFF_ROLES, strict=True):
+        table.add_row(ROLE_TITLES[role], username, password, works.get(role, ""))
+    console.print(
+        Panel(
+            table,
+            title=f"The operations console: {url} (sign-in page HTTP {status})",
+            subtitle="open it in a browser; each role sees only its own pages",
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--var", type=Path, default=REPO / "var", help="state directory")
@@ -551,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics-port", type=int, default=9464)
     parser.add_argument("--edge-port", type=int, default=8443, help="Envoy's port; 0 picks a free one")
     parser.add_argument("--edge-admin-port", type=int, default=9901, help="Envoy's admin port (loopback)")
+    parser.add_argument("--console-port", type=int, default=8080, help="the operations console's port; 0 picks one")
     parser.add_argument("--once", action="store_true", help="exit after the walkthrough (tests)")
     args = parser.parse_args(argv)
     platform = Platform(var=args.var.resolve())
@@ -579,12 +667,16 @@ def main(argv: list[str] | None = None) -> int:
         with console.status("starting Envoy..."):
             _start_envoy(platform, args.edge_port, args.edge_admin_port)
         console.print(f"Envoy listening on localhost:{platform.edge_port} (TLS 1.3, client certificates required)")
+        with console.status("starting the operations console..."):
+            _start_console(platform, args.console_port)
         for step in STEPS:
             step(platform)
+        step_console(platform)
         console.print(
             Panel(
                 f"gRPC  localhost:{platform.grpc_port}  (client certificates in {platform.certs}/clients)\n"
                 f"edge  https://localhost:{platform.edge_port}  (Envoy: JSON for /v1/customer/*, gRPC for the rest)\n"
+                f"console  http://localhost:{platform.console_port}/  (logins in {platform.var}/console-logins.txt)\n"
                 f"metrics  http://127.0.0.1:{platform.metrics_port}/metrics\n"
                 f"logs  {platform.var}/services.log\n"
                 "Try:  .venv/bin/fintech health --target localhost:" + str(platform.grpc_port),

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.timeout(900)
 def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'clients' / 'python'}", "COLUMNS": "120"}
+    pythonpath = os.pathsep.join(str(REPO / p) for p in ("", "clients/python", "clients/console"))
+    env = {**os.environ, "PYTHONPATH": pythonpath, "COLUMNS": "120"}
     result = subprocess.run(
         [
             sys.executable,
@@ -29,6 +30,8 @@ def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -
             "--edge-port",
             "0",
             "--edge-admin-port",
+            "0",
+            "--console-port",
             "0",
             "--once",
         ],
@@ -54,6 +57,8 @@ def test_walkthrough_runs_every_step_and_stops_what_it_started(tmp_path: Path) -
     assert "ScreenTransactions" in out and "InvestigateNetwork" in out
     assert "ReviewContracts" in out
     assert "chain verified" in out
+    assert "The operations console: http://localhost:" in out and "(sign-in page HTTP 200)" in out
+    assert "investigator-dev" in out and "stopped console" in out
     assert "stopped services" in out and "stopped envoy" in out and "stopped llm-primary" in out
     # Nothing it started is left running.
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
