@@ -45,7 +45,7 @@ class Seeded:
     customer_id: str = ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_platform(
     request: pytest.FixtureRequest,
     pki: DevPki,
@@ -65,7 +65,7 @@ def console_platform(
         platform.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded(console_platform: ConsolePlatform) -> Seeded:
     """REFER loan applications assessed by core banking (three, so the queue has more than one), and
     three approved ones (so the audit trail fills more than one page of the e2e console's five rows)."""
@@ -88,7 +88,7 @@ def seeded(console_platform: ConsolePlatform) -> Seeded:
     return data
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def escalation(console_platform: ConsolePlatform, seeded: Seeded) -> Seeded:
     """CustomerService started (on first use) and one conversation escalated to a person."""
     console_platform.ensure_customer()
@@ -106,13 +106,13 @@ def escalation(console_platform: ConsolePlatform, seeded: Seeded) -> Seeded:
     return seeded
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_session() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless (Playwright's own browser download cannot work offline)."""
     instance = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

@@ -42,7 +42,7 @@ class Investigations:
         return aml_grpc.AMLServiceStub(channel)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def investigations(console_platform: ConsolePlatform, fake_openai_factory: FakeFactory) -> Investigations:
     console_platform.ensure_investigations()
     planted = plant_layering_network(
