@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -116,14 +117,20 @@ async def test_a_valid_token_names_the_operator() -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Offset:
+    seconds: int
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
         ({"aud": "someone-else"}, "another client"),
         ({"iss": "https://evil.example"}, "another provider"),
-        ({"exp": int(time.time()) - 600}, "expired"),
-        ({"iat": int(time.time()) + 600}, "in the future"),
-        ({"nbf": int(time.time()) + 600}, "not valid yet"),
+        # Times as offsets from when the test runs (collection may be many minutes earlier).
+        ({"exp": _Offset(-600)}, "expired"),
+        ({"iat": _Offset(600)}, "in the future"),
+        ({"nbf": _Offset(600)}, "not valid yet"),
         ({"nonce": "other"}, "nonce"),
         ({"nonce": None}, "nonce"),
         ({"exp": None}, "invalid"),
@@ -131,6 +138,8 @@ async def test_a_valid_token_names_the_operator() -> None:
     ],
 )
 async def test_bad_claims_are_refused(bad: dict[str, Any], message: str) -> None:
+    now = int(time.time())
+    bad = {k: now + v.seconds if isinstance(v, _Offset) else v for k, v in bad.items()}
     with pytest.raises(OidcError, match=message):
         await client(Idp()).validate_id_token(token(**bad), nonce="n-1")
 

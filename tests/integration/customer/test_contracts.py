@@ -179,12 +179,20 @@ async def test_conversation_store_contract(store: Any, request: pytest.FixtureRe
     listed = await store.list_escalations(status=EscalationStatus.OPEN, reason=EscalationReason.SENSITIVE_INTENT,
                                           after=None, limit=500)
     assert f"{tag}-e1" in [e.escalation_id for e in listed]
-    resolved = await store.resolve_escalation(f"{tag}-e1", resolved_by="staff:ann", note="called", now=T0)
-    assert resolved.status is EscalationStatus.RESOLVED and resolved.resolution_note == "called"
-    with pytest.raises(FailedPrecondition):
-        await store.resolve_escalation(f"{tag}-e1", resolved_by="staff:ann", note="again", now=T0)
-    with pytest.raises(NotFound):
-        await store.resolve_escalation("missing", resolved_by="staff:ann", note="x", now=T0)
+    # Resolving happens inside ResolveEscalation, under the console's forwarded operator: bind it as the RPC does.
+    from server.runtime.identity import Caller, reset_caller, set_caller
+
+    console = "spiffe://fintech.local/console"
+    bound = set_caller(Caller(console, "console", "agent", "staff:ann", staff_id="ann", forwarded_by="console"))
+    try:
+        resolved = await store.resolve_escalation(f"{tag}-e1", resolved_by="staff:ann", note="called", now=T0)
+        assert resolved.status is EscalationStatus.RESOLVED and resolved.resolution_note == "called"
+        with pytest.raises(FailedPrecondition):
+            await store.resolve_escalation(f"{tag}-e1", resolved_by="staff:ann", note="again", now=T0)
+        with pytest.raises(NotFound):
+            await store.resolve_escalation("missing", resolved_by="staff:ann", note="x", now=T0)
+    finally:
+        reset_caller(bound)
     after = (resolved.create_time, resolved.escalation_id)
     older = await store.list_escalations(status=None, reason=None, after=after, limit=500)
     assert f"{tag}-e1" not in [e.escalation_id for e in older]
