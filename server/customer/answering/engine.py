@@ -219,6 +219,10 @@ class AnsweringEngine:
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
         self.metrics = metrics or metrics_for(CollectorRegistry())
+        # AIP-155 within this process: a second attempt with the same (customer, request_id) waits for the
+        # first and then replays its stored result, instead of answering twice. Across replicas the store's
+        # unique key turns the loser into ABORTED (REQUEST_IN_PROGRESS); its retry replays.
+        self._request_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     @property
     def store(self) -> ConversationStore:
@@ -251,6 +255,7 @@ class AnsweringEngine:
             InvalidArgument: an empty or too long question.
             NotFound: the conversation does not exist or belongs to another customer.
             AlreadyExists: REQUEST_ID_REUSED, the ``request_id`` was used before for another question.
+            Aborted: REQUEST_IN_PROGRESS, another replica is answering the same ``request_id`` (retry to replay).
             Unavailable: the knowledge base or the store is down (from the seams).
         """
         text = question.text.strip()
@@ -269,6 +274,26 @@ class AnsweringEngine:
                 violations=[FieldViolation("question", f"at most {self.settings.max_question_chars} characters")],
             )
         digest = request_digest(question)
+        if not question.request_id:
+            async for event in self._answer(question, text, digest):
+                yield event
+            return
+        key = (question.customer_id, question.request_id)
+        lock, users = self._request_locks.get(key, (asyncio.Lock(), 0))
+        self._request_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                async for event in self._answer(question, text, digest):
+                    yield event
+        finally:
+            lock, users = self._request_locks[key]
+            if users == 1:
+                del self._request_locks[key]
+            else:
+                self._request_locks[key] = (lock, users - 1)
+
+    async def _answer(self, question: Question, text: str, digest: str) -> AsyncIterator[StreamEvent]:
+        """The body of :meth:`stream_ask` once the question is valid (under its request id's lock)."""
         if question.request_id:
             stored = await self._store.result_for_request(question.customer_id, question.request_id)
             # Results stored before digests were recorded carry none: they can only be replayed.

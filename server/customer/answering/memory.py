@@ -25,6 +25,7 @@ from server.customer.answering.ports import (
     FeedbackRecord,
     Rating,
     Turn,
+    request_in_progress,
 )
 from server.runtime.errors import FailedPrecondition, NotFound
 
@@ -56,6 +57,8 @@ class MemoryConversationStore:
         return self.results.get((customer_id, request_id))
 
     async def save_exchange(self, exchange: Exchange) -> None:
+        if exchange.result.request_id and (exchange.customer_id, exchange.result.request_id) in self.results:
+            raise request_in_progress(exchange.result.request_id)  # as the SQL store's unique key does
         conversation_id = exchange.conversation.conversation_id
         if exchange.new_conversation:
             self.conversations[conversation_id] = exchange.conversation

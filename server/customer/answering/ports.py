@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from retrieval.documents import Article
+from server.runtime.errors import Aborted
 
 
 class AnswerSource(enum.Enum):
@@ -281,6 +282,19 @@ class LlmUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def request_in_progress(request_id: str) -> Aborted:
+    """ABORTED with reason REQUEST_IN_PROGRESS: another attempt stored its answer to ``request_id`` first.
+
+    A retry with the same request then replays that stored answer (AIP-155).
+    """
+    return Aborted(
+        "another attempt with this request_id was answered first; retry to receive its result",
+        reason="REQUEST_IN_PROGRESS",
+        domain="customer.fintech",
+        metadata={"request_id": request_id},
+    )
 
 
 class ConversationStore(Protocol):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from retrieval.documents import Article, parse_article, render_article
@@ -37,6 +38,7 @@ from server.customer.answering.ports import (
     SourceRef,
     Speaker,
     Turn,
+    request_in_progress,
 )
 from server.runtime.errors import FailedPrecondition, NotFound
 from server.storage.database import Database
@@ -241,11 +243,17 @@ class SqlConversationStore:
                     payload=await self._keyring.seal(conn, subject, payload,
                                                      context=f"customer.escalation:{escalation.escalation_id}")))
             if exchange.result.request_id:
-                await conn.execute(results.insert().values(
-                    customer_id=customer, request_id=exchange.result.request_id,
-                    created_us=_us(exchange.customer_turn.create_time),
-                    payload=await self._keyring.seal(conn, subject, _result_json(exchange.result),
-                                                     context=f"customer.result:{exchange.result.request_id}")))
+                sealed = await self._keyring.seal(conn, subject, _result_json(exchange.result),
+                                                  context=f"customer.result:{exchange.result.request_id}")
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(results.insert().values(
+                            customer_id=customer, request_id=exchange.result.request_id,
+                            created_us=_us(exchange.customer_turn.create_time), payload=sealed))
+                except IntegrityError as exc:
+                    # Another replica stored an answer for this request id first. Raising rolls this
+                    # whole exchange back (turns, escalation, audit), so exactly one answer is recorded.
+                    raise request_in_progress(exchange.result.request_id) from exc
             audit = exchange.audit
             await self._audit.append(conn, AuditEntry(
                 kind=AuditKind.DECISION, rpc=ASK_RPC, decision=audit.decision, subject=subject,

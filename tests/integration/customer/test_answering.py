@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from server.customer.answering.engine import Citations, Delta, Final, Question
@@ -239,6 +241,18 @@ async def test_retry_with_the_same_request_id_returns_the_stored_result(harness:
     first = await h.engine.ask(q("How long does card delivery take?", request_id=request_id))
     second = await h.engine.ask(q("How long does card delivery take?", request_id=request_id))
     assert second == first and len(h.fake.requests()) == 1
+
+
+async def test_concurrent_attempts_with_one_request_id_answer_once(harness: HarnessFactory) -> None:
+    h = harness()
+    assert h.fake is not None
+    h.fake.script({"kind": "ok", "content": GROUNDED})
+    request_id = "5d2f0a7e-9b1c-4e8d-a6f3-1c0b9e7d2a44"
+    attempts = await asyncio.gather(
+        *(h.engine.ask(q("How long does card delivery take?", request_id=request_id)) for _ in range(3)))
+    assert attempts[0] == attempts[1] == attempts[2]
+    assert len(h.fake.requests()) == 1 and len(h.store.audit) == 1
+    assert not h.engine._request_locks  # the per-request locks do not outlive their requests
 
 
 async def test_reused_request_id_with_another_question_is_already_exists(harness: HarnessFactory) -> None:

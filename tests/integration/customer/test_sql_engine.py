@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
@@ -60,6 +61,54 @@ async def test_conversation_on_sql_storage(tmp_path: Path, fake_openai: FakeOpen
         raw = b"".join(p.read_bytes() for p in (tmp_path / "state").glob("fintech.db*"))
         for secret in (b"a@b.co", b"07700 900123", b"How long does card delivery", b"not helpful at all"):
             assert secret not in raw
+    finally:
+        await pool.close()
+        await stack.db.close()
+
+
+async def test_two_replicas_answering_one_request_id_record_one_answer(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    """AIP-155 across replicas: the replica that stores second is ABORTED and its whole exchange rolled back."""
+    from server.runtime.errors import Aborted
+
+    class EarlyReader(SqlConversationStore):
+        # This replica looked the request id up before the other one committed: it saw nothing.
+        async def result_for_request(self, customer_id: str, request_id: str) -> None:
+            return None
+
+    stack = await make_stack("sqlite", tmp_path / "state", None)
+    pool = InferencePool(settings_for(fake_openai.base_url), registry=CollectorRegistry())
+    try:
+        catalog = SqlArticleCatalog(stack.db)
+        for article in ARTICLES:
+            await catalog.put(article)
+
+        def replica(store: SqlConversationStore) -> AnsweringEngine:
+            return AnsweringEngine(CustomerSettings(), index=KeywordIndex(ARTICLES), intents=KeywordIntents(RULES),
+                                   catalog=catalog, model=PoolAnswerModel(pool), store=store, clock=stack.clock)
+
+        first_replica = replica(SqlConversationStore(stack.db, stack.keyring, stack.audit))
+        late_replica = replica(EarlyReader(stack.db, stack.keyring, stack.audit))
+        delivery = chunk_of("card-delivery")
+        fake_openai.set_default({"kind": "ok", "content": f"Cards arrive within 3 to 5 working days [{delivery}]."})
+        question = Question("c-two", "", "How long does card delivery take?", caller=CALLER, request_id="req-42")
+
+        async def counts() -> tuple[int, int]:
+            async with stack.db.read() as conn:
+                audits = (await conn.execute(sa.text(
+                    "SELECT count(*) FROM audit_records WHERE rpc LIKE '%CustomerService/Ask'"))).scalar()
+                turns = (await conn.execute(sa.text("SELECT count(*) FROM customer_turns"))).scalar()
+            return int(audits or 0), int(turns or 0)
+
+        answered = await first_replica.ask(question)
+        after_first = await counts()
+        with pytest.raises(Aborted) as lost:
+            await late_replica.ask(question)
+        assert lost.value.reason == "REQUEST_IN_PROGRESS"
+        assert await counts() == after_first == (1, 2)  # nothing of the loser's exchange was kept
+        replayed = await first_replica.ask(question)
+        assert replayed == answered
     finally:
         await pool.close()
         await stack.db.close()
