@@ -6,7 +6,8 @@
   example sentences and the semantic threshold were tuned on it) and separately on
   the held-out rewording (``alt_b``, never used to tune anything). Twice: lexical
   matching only (``contract_review_lexical``) and with the semantic matching of
-  required clauses the service runs by default (``contract_review``).
+  required clauses the service runs by default (``contract_review``: the static token-embedding encoder),
+  and with the MiniLM transformer as the encoder (``contract_review_minilm``, the previous default).
 - Regulations: obligation extraction (modality; modality and subject), absolute
   dates, relative periods and recurring deadlines against hand labels.
 - Version comparison: clause changes, obligation strictness and timeline changes.
@@ -29,7 +30,7 @@ sys.path[:0] = [str(REPO), str(REPO / "clients" / "python")]
 from server.compliance.analysis import analyze_regulation  # noqa: E402
 from server.compliance.comparison import compare_versions  # noqa: E402
 from server.compliance.domain import ContractType, DocumentFormat  # noqa: E402
-from server.compliance.embedding import SentenceTransformerEmbedder  # noqa: E402
+from server.compliance.embedding import SentenceTransformerEmbedder, StaticTokenEmbedder  # noqa: E402
 from server.compliance.impact import load_taxonomy  # noqa: E402
 from server.compliance.parsing import parse_document  # noqa: E402
 from server.compliance.playbooks import PlaybookRegistry  # noqa: E402
@@ -108,6 +109,36 @@ def evaluate_contracts(reviewer: ContractReviewer) -> dict[str, Any]:
         "errors": errors,
         "seconds": round(elapsed, 3),
     }
+
+
+def evaluate_semantic_alone(matcher: ClauseMatcher, registry: PlaybookRegistry) -> dict[str, Any]:
+    """Semantic matching with the lexicon switched off, per half: how the parameters were chosen.
+
+    For every contract and every required check with examples: is some sentence accepted for the check?
+    ``present_matched`` counts checks the labels say are present (higher is better), ``missing_matched``
+    checks the labels say are missing (each one would hide a real finding: must stay 0 on the tuning half).
+    """
+    from server.compliance.matching import DocumentIndex
+
+    labels = json.loads((CORPUS / "labels" / "contracts.json").read_text())
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_id = {p.playbook_id: p for p in registry.playbooks}
+    reviewer = ContractReviewer(registry)
+    for name, label in sorted(labels.items()):
+        path = CORPUS / "contracts" / name
+        document = parse_document(path.read_bytes(), FORMATS[path.suffix])
+        playbook = by_id[reviewer.select_playbook(ContractType(label["contract_type"])).playbook_id]
+        index = DocumentIndex(document)
+        vectors = matcher.embed([" ".join(document.text[s.start : s.end].split()) for s in index.sentences])
+        half = counts["held_out" if label["held_out"] else "tuning"]
+        for check in playbook.checks:
+            if not matcher.covers(playbook.playbook_id, check.check_id):
+                continue
+            missing = check.check_id in label["expected"]
+            matched = matcher.best(playbook.playbook_id, check.check_id, vectors) is not None
+            half["missing_checks" if missing else "present_checks"] += 1
+            half["missing_matched" if missing else "present_matched"] += matched
+    return {half: dict(values) for half, values in sorted(counts.items())}
 
 
 def _subject_matches(label: str, extracted: str) -> bool:
@@ -224,18 +255,36 @@ def main() -> None:
     if registry.semantic is None:
         raise SystemExit("server/compliance/playbooks/semantic.toml is missing")
     started = time.perf_counter()
-    matcher = ClauseMatcher(registry.playbooks, registry.semantic, SentenceTransformerEmbedder())
+    static = ClauseMatcher(registry.playbooks, registry.semantic, StaticTokenEmbedder())
+    print(f"static token embeddings and the example sentences loaded in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    minilm = ClauseMatcher(registry.playbooks, registry.semantic, SentenceTransformerEmbedder())
     print(f"MiniLM and the example sentences loaded in {time.perf_counter() - started:.1f} s")
     report = {
-        "contract_review": evaluate_contracts(ContractReviewer(registry, matcher)),
+        "contract_review": {
+            "semantic_provenance": static.provenance,
+            **evaluate_contracts(ContractReviewer(registry, static)),
+        },
+        "contract_review_minilm": {
+            "semantic_provenance": minilm.provenance,
+            **evaluate_contracts(ContractReviewer(registry, minilm)),
+        },
         "contract_review_lexical": evaluate_contracts(ContractReviewer(registry)),
+        "semantic_alone": {
+            "static": evaluate_semantic_alone(static, registry),
+            "minilm": evaluate_semantic_alone(minilm, registry),
+        },
         "regulation_extraction": evaluate_regulations(),
         "version_comparison": evaluate_comparisons(),
     }
     out = REPO / "eval" / "results" / "compliance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
-    for key, label in (("contract_review_lexical", "lexical"), ("contract_review", "semantic")):
+    for key, label in (
+        ("contract_review_lexical", "lexical"),
+        ("contract_review_minilm", "minilm"),
+        ("contract_review", "static"),
+    ):
         findings = report[key]["findings"]
         for subset in ("overall", "standard_wording", "reworded", "tuning", "held_out"):
             if subset in findings:
@@ -244,6 +293,13 @@ def main() -> None:
                     f"findings {label:8s} {subset:17s} P={value['precision']:.3f} R={value['recall']:.3f}"
                     f" (tp {value['tp']}, fp {value['fp']}, fn {value['fn']})"
                 )
+    for encoder, halves in report["semantic_alone"].items():
+        for half, value in halves.items():
+            print(
+                f"semantic alone ({encoder}, {half}): present checks matched {value['present_matched']} of "
+                f"{value['present_checks']}, missing checks matched {value['missing_matched']} of "
+                f"{value['missing_checks']}"
+            )
     for key, value in report["regulation_extraction"]["overall"].items():
         print(f"regulations {key:30s} P={value['precision']:.3f} R={value['recall']:.3f}")
     for key, value in report["version_comparison"]["overall"].items():

@@ -373,6 +373,8 @@ class ContractReviewResult:
     engine_version: str
     # Required checks the lexicon missed and the example sentences matched (server/compliance/semantic.py).
     semantic_matches: tuple[SemanticMatch, ...] = ()
+    # The semantic matcher in force (encoder, content hash of its weights, semantic.toml version); "" without.
+    semantic_provenance: str = ""
 
     @property
     def max_severity(self) -> Severity | None:

@@ -59,7 +59,7 @@ class ComplianceEngine:
 
     @classmethod
     def from_settings(cls, settings: ComplianceSettings, embedder: TextEmbedder | None = None) -> ComplianceEngine:
-        """Load playbooks, lexicon and taxonomy named by ``settings`` (and the MiniLM model for semantic matching).
+        """Load playbooks, lexicon and taxonomy named by ``settings`` (and the sentence encoder of semantic matching).
 
         Args:
             settings: The compliance settings.
@@ -74,13 +74,11 @@ class ComplianceEngine:
         if settings.semantic_matching:
             if registry.semantic is None:
                 raise ValueError(f"{settings.playbook_dir}: semantic_matching is on but there is no semantic.toml")
-            from server.compliance.embedding import SentenceTransformerEmbedder
+            from server.compliance.embedding import SentenceTransformerEmbedder, StaticTokenEmbedder
 
+            encoder = StaticTokenEmbedder() if settings.semantic_encoder == "static" else SentenceTransformerEmbedder()
             matcher = ClauseMatcher(
-                registry.playbooks,
-                registry.semantic,
-                SentenceTransformerEmbedder(),
-                cache_size=settings.semantic_cache_size,
+                registry.playbooks, registry.semantic, encoder, cache_size=settings.semantic_cache_size
             )
         return cls(settings, registry, load_taxonomy(settings.taxonomy_file), embedder, matcher)
 

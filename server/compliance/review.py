@@ -211,6 +211,7 @@ class ContractReviewer:
                 s.index.document,
                 ENGINE_VERSION,
                 tuple(s.matches),
+                self.matcher.provenance if self.matcher is not None else "",
             )
             for s in staged
         ]

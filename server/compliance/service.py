@@ -561,6 +561,8 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
                     {"check_id": m.check_id, "clause_id": m.clause_id, "score": m.score, "margin": m.margin}
                     for m in result.semantic_matches
                 ],
+                # Which encoder (and the content hash of its weights) and which semantic.toml were in force.
+                "semantic_provenance": result.semantic_provenance,
                 "advisory_findings": len(advice.findings) if advice else 0,
                 "advisory_dropped": advice.dropped if advice else 0,
             },

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -205,8 +206,8 @@ async def test_review_in_a_worker_process_decides_the_same(compliance: Complianc
     from server.compliance.settings import ComplianceSettings
     from server.runtime.identity import Caller
 
-    # Lexical only: loading MiniLM into another process here would cost more than the rest of the module.
-    settings = ComplianceSettings(review_processes=1, semantic_matching=False)
+    # Semantic matching on (the static encoder): the worker loads its own table and must decide the same.
+    settings = ComplianceSettings(review_processes=1)
     resources = compliance.ctx.resources
     servicer = ComplianceServicer(
         ComplianceEngine.from_settings(settings),
@@ -271,11 +272,21 @@ async def test_a_paraphrased_clause_is_not_reported_missing_over_the_stream(comp
         )
         for name, text in texts.items()
     ]
-    found = {}
+    found, audit_ids = {}, {}
     async for response in compliance.core_banking.ReviewContracts(_items(items)):
         found[response.item_id] = {f.check_id for f in response.review.findings}
+        audit_ids[response.item_id] = response.review.provenance.audit_record_id
     assert "loan.governing_law" not in found["reworded"]
     assert "loan.governing_law" in found["removed"]
+    # The audit record names the clause relied on and the encoder that decided, with its weights' content hash.
+    async with compliance.ctx.require("database").read() as conn:
+        record = await compliance.ctx.require("audit").get(conn, audit_ids["reworded"], open_payload=True)
+    assert record.opened is not None
+    details = record.opened["details"]
+    assert [m["check_id"] for m in details["semantic_matches"]] == ["loan.governing_law"]
+    assert re.fullmatch(
+        r"static-token-mean/all-MiniLM-L6-v2@sha256:[0-9a-f]{64} semantic\.toml@\S+", details["semantic_provenance"]
+    )
 
 
 async def test_stream_items_replay_or_refuse_reused_request_ids(compliance: ComplianceStack) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from server.compliance.domain import DocumentFormat, ProcessTaxonomy
-from server.compliance.impact import TextEmbedder, load_taxonomy
+from server.compliance.embedding import SentenceTransformerEmbedder, StaticTokenEmbedder
+from server.compliance.impact import load_taxonomy
 from server.compliance.playbooks import PlaybookRegistry
 from server.compliance.review import ContractReviewer
 
@@ -33,11 +34,15 @@ def reviewer(registry: PlaybookRegistry) -> ContractReviewer:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> TextEmbedder:
+def minilm() -> SentenceTransformerEmbedder:
     """The real all-MiniLM-L6-v2 embedder, loaded once (5 s idle, up to 40 s on the busy shared box)."""
-    from server.compliance.embedding import SentenceTransformerEmbedder
-
     return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def static_encoder() -> StaticTokenEmbedder:
+    """The static token-embedding encoder (all-MiniLM-L6-v2's own table; a fraction of a second to load)."""
+    return StaticTokenEmbedder()
 
 
 @pytest.fixture(scope="session")
