@@ -175,6 +175,58 @@ def bench_engine(engine: RiskEngine, batch: list[LoanApplication], chunk: int, r
     }
 
 
+def bench_lane(engine: RiskEngine, count: int, chunk: int, repeats: int) -> dict[str, Any]:
+    """The micro-batch decide path: the columnar lane vs the domain path on the same protobuf requests.
+
+    Both take contract-valid ``AssessLoanApplicationRequest`` messages and produce the ``LoanAssessment``
+    encoding: the domain path maps each request (``application_from_proto``), runs ``assess_batch`` and
+    ``assessment_to_proto``; the lane (:class:`server.risk.lane.DecisionLane`, what the stream's micro-batch
+    messages use) reads the request's fields once and writes the encoding directly. Results are checked
+    identical first. CPU time of this process, best of ``repeats``.
+    """
+    from fintech.common.v1 import common_pb2
+    from fintech.risk.v1 import risk_service_pb2 as pb
+
+    from server.risk import mapping
+    from server.risk.lane import DecisionLane
+
+    lane = DecisionLane(engine)
+    requests = [item.application for item in _stream_items(count, SEED + 6)]
+    chunks = [requests[start : start + chunk] for start in range(0, len(requests), chunk)]
+
+    def domain_path(part: list[Any]) -> list[bytes]:
+        outcomes = engine.assess_batch([mapping.application_from_proto(r) for r in part])
+        return [mapping.assessment_to_proto(o).SerializeToString() for o in outcomes]  # type: ignore[arg-type]
+
+    for part in chunks:
+        for expected, got in zip(domain_path(part), lane.assess(part), strict=True):
+            message = pb.LoanAssessment.FromString(expected)
+            message.explanation_source = common_pb2.EXPLANATION_SOURCE_NONE
+            message.provenance.validation_outcome = common_pb2.VALIDATION_OUTCOME_NOT_APPLICABLE
+            if got is None or pb.LoanAssessment.FromString(got[0]) != message:
+                raise AssertionError("the lane and the engine disagree; refusing to report a speed")
+    timings: dict[str, list[float]] = {"domain": [], "lane": []}
+    for _ in range(repeats):
+        started = time.process_time()
+        for part in chunks:
+            domain_path(part)
+        timings["domain"].append(time.process_time() - started)
+        started = time.process_time()
+        for part in chunks:
+            lane.assess(part)
+        timings["lane"].append(time.process_time() - started)
+    domain, fast = min(timings["domain"]), min(timings["lane"])
+    return {
+        "applications": len(requests),
+        "chunk_size": chunk,
+        "domain_path_per_s": round(_rate(len(requests), domain), 1),
+        "lane_per_s": round(_rate(len(requests), fast), 1),
+        "lane_over_domain_path": round(domain / fast, 3),
+        "what": "protobuf request -> LoanAssessment encoding (the lane includes the contract check)",
+        "identical_results": True,
+    }
+
+
 def _serve(data_dir: Path, *, llm_url: str | None = None, echo: bool = False) -> None:
     """``--serve``: a server process for the stream benchmarks (port written to ``data_dir/ready``).
 
@@ -245,7 +297,15 @@ async def _serve_echo(data_dir: Path, pki: Path) -> None:
     class Echo(pb_grpc.RiskServiceServicer):
         async def AssessLoanApplications(self, request_iterator: Any, context: Any) -> Any:
             async for item in request_iterator:
-                yield pb.AssessLoanApplicationsResponse(item_id=item.item_id, assessment=result)
+                if item.items:  # a micro-batch message: one fixed result per item
+                    yield pb.AssessLoanApplicationsResponse(
+                        item_id=item.item_id,
+                        results=[
+                            pb.AssessLoanApplicationsResponse(item_id=i.item_id, assessment=result) for i in item.items
+                        ],
+                    )
+                else:
+                    yield pb.AssessLoanApplicationsResponse(item_id=item.item_id, assessment=result)
 
     server = grpc.aio.server()
     pb_grpc.add_RiskServiceServicer_to_server(Echo(), server)
@@ -281,6 +341,14 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) of one process, from /proc (0 when it is gone)."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def _process_figures(pid: int) -> tuple[float, int]:
     """CPU seconds (user + system) of a process and its live descendants, and its peak RSS (bytes)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -311,6 +379,16 @@ def _stream_items(count: int, seed: int) -> list[Any]:
         request.request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         items.append(pb.AssessLoanApplicationsRequest(item_id=str(index), application=request))
     return items
+
+
+def _micro_batches(items: list[Any], size: int) -> list[Any]:
+    """The same items as micro-batch messages of ``size`` items each (``items``; ids ``batch-<n>``)."""
+    from fintech.risk.v1 import risk_service_pb2 as pb
+
+    return [
+        pb.AssessLoanApplicationsRequest(item_id=f"batch-{start}", items=items[start : start + size])
+        for start in range(0, len(items), size)
+    ]
 
 
 @contextlib.contextmanager
@@ -351,12 +429,17 @@ def _server_process(*flags: str) -> Iterator[tuple[subprocess.Popen[bytes], int,
                 server.wait(30)
 
 
-async def _stream(port: int, credentials: Any, batch: list[Any]) -> tuple[float, dict[str, int]]:
-    """Stream ``batch`` and read every result; wall seconds and results by decision."""
+async def _stream(port: int, credentials: Any, batch: list[Any]) -> tuple[float, dict[str, int], float]:
+    """Stream ``batch`` (single items or micro-batch messages) and read every result.
+
+    Returns:
+        Wall seconds, results by decision (``ERROR`` for errors), and this client's CPU seconds.
+    """
     import grpc
     from fintech.risk.v1 import risk_service_pb2 as pb
     from fintech.risk.v1 import risk_service_pb2_grpc as pb_grpc
 
+    names = {value: name for name, value in pb.Recommendation.items()}
     async with grpc.aio.secure_channel(f"localhost:{port}", credentials) as channel:
         stub = pb_grpc.RiskServiceStub(channel)
 
@@ -365,12 +448,14 @@ async def _stream(port: int, credentials: Any, batch: list[Any]) -> tuple[float,
                 yield item
 
         counts: dict[str, int] = {}
+        cpu = time.process_time()
         start = time.perf_counter()
         async for response in stub.AssessLoanApplications(requests()):
-            kind = response.WhichOneof("result")
-            name = pb.Recommendation.Name(response.assessment.recommendation) if kind == "assessment" else "ERROR"
-            counts[name] = counts.get(name, 0) + 1
-        return time.perf_counter() - start, counts
+            for result in response.results or (response,):
+                kind = result.WhichOneof("result")
+                name = names[result.assessment.recommendation] if kind == "assessment" else "ERROR"
+                counts[name] = counts.get(name, 0) + 1
+        return time.perf_counter() - start, counts, time.process_time() - cpu
 
 
 async def _unread(port: int, credentials: Any, server_pid: int, batch: list[Any]) -> dict[str, Any]:
@@ -420,60 +505,106 @@ async def _unread(port: int, credentials: Any, server_pid: int, batch: list[Any]
     }
 
 
-def bench_stream(count: int, *, unread: int = 30_000) -> dict[str, Any]:
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _measure(
+    server: subprocess.Popen[bytes], port: int, credentials: Any, messages: list[Any], items: int
+) -> dict[str, Any]:
+    """One timed stream of ``messages`` (``items`` applications) with CPU and load figures."""
+    import asyncio
+
+    load_before = _load()
+    cpu_before, _ = _process_figures(server.pid)
+    main_before = _cpu_of(server.pid)
+    seconds, counts, client_cpu = asyncio.run(_stream(port, credentials, messages))
+    cpu_after, peak = _process_figures(server.pid)
+    server_cpu = cpu_after - cpu_before
+    main_cpu = _cpu_of(server.pid) - main_before
+    return {
+        "applications": items,
+        "messages": len(messages),
+        "per_s": round(items / seconds, 1),
+        "seconds": round(seconds, 2),
+        "server_cpu_seconds": round(server_cpu, 2),
+        "client_cpu_seconds": round(client_cpu, 2),
+        "server_cpu_s_per_1000": round(server_cpu / items * 1000, 4),
+        "client_cpu_s_per_1000": round(client_cpu / items * 1000, 4),
+        "cpu_s_per_1000": round((server_cpu + client_cpu) / items * 1000, 4),
+        "server_main_cpu_s_per_1000": round(main_cpu / items * 1000, 4),
+        "decide_workers_cpu_s_per_1000": round((server_cpu - main_cpu) / items * 1000, 4),
+        "per_server_cpu_s": round(items / max(server_cpu, 1e-9), 1),
+        "server_peak_rss_mb": round(peak / 2**20, 1),
+        "results": counts,
+        "errors": counts.get("ERROR", 0),
+        "load_avg_1m_before": load_before,
+        "load_avg_1m_after": _load(),
+    }
+
+
+def bench_stream(count: int, *, batch_size: int = 500, unread: int = 30_000, single_count: int = 0) -> dict[str, Any]:
     """Assessments/s over the mTLS AssessLoanApplications stream, each stored and audited (no explanation).
 
-    In the same run: the transport ceiling (the same stream and mTLS against an echo servicer that does no
-    work), and a client that writes ``unread`` items and reads nothing (flow control).
+    Main figure: micro-batch messages of ``batch_size`` items (``items``). In the same run: the same
+    stream with one application per message (``single_count`` applications; the form before micro-batch
+    messages), the transport ceilings (the same stream and mTLS against an echo servicer that does no work,
+    in both forms), and a client that writes ``unread`` single items and reads nothing (flow control).
 
     Returns:
         The figures (``measured`` false with the reason if a server could not be started).
     """
     import asyncio
 
+    single_count = single_count or max(2_000, count // 5)
     items = _stream_items(count, SEED)
+    singles = _stream_items(single_count, SEED + 4)
     warm = min(500, count // 10)
+    batches = _micro_batches(items[warm:], batch_size)
     figures: dict[str, Any] = {}
     try:
         with _server_process("--echo") as (server, port, credentials):
             asyncio.run(_stream(port, credentials, items[:warm]))
-            cpu_before, _ = _process_figures(server.pid)
-            seconds, _counts = asyncio.run(_stream(port, credentials, items[warm:]))
-            cpu_after, _ = _process_figures(server.pid)
-        figures["echo_ceiling"] = {
-            "per_s": round((count - warm) / seconds, 1),
-            "per_server_cpu_s": round((count - warm) / max(cpu_after - cpu_before, 1e-9), 1),
-            "what": "bare grpc.aio server, same mTLS and messages, no interceptors, no work",
-        }
+            figures["echo_ceiling"] = {
+                **_measure(server, port, credentials, singles, single_count),
+                "what": "bare grpc.aio server, same mTLS and messages (one per application), no interceptors, no work",
+            }
+            figures["echo_ceiling_batched"] = {
+                **_measure(server, port, credentials, batches, count - warm),
+                "what": f"the same echo server, micro-batch messages of {batch_size} items",
+            }
         with _server_process() as (server, port, credentials):
-            asyncio.run(_stream(port, credentials, items[:warm]))  # warm-up: connection, caches
-            cpu_before, _ = _process_figures(server.pid)
-            seconds, counts = asyncio.run(_stream(port, credentials, items[warm:]))
-            cpu_after, peak = _process_figures(server.pid)
+            asyncio.run(_stream(port, credentials, _micro_batches(items[:warm], batch_size)))  # warm-up
+            batched = _measure(server, port, credentials, batches, count - warm)
+            single = _measure(server, port, credentials, _stream_items(single_count, SEED + 5), single_count)
             figures["worker_rss_mb"] = round(sum(_rss(child) for child in _descendants(server.pid)) / 2**20, 1)
-            figures["unread_client"] = asyncio.run(
-                _unread(port, credentials, server.pid, _stream_items(unread, SEED + 2))
+            figures["unread_client"] = (
+                asyncio.run(_unread(port, credentials, server.pid, _stream_items(unread, SEED + 2)))
+                if unread > 0
+                else {"measured": False}
             )
     except RuntimeError as error:
         return {"measured": False, "why": str(error)}
-    streamed = count - warm
     return {
         "measured": True,
-        "applications": streamed,
-        "per_s": round(streamed / seconds, 1),
-        "seconds": round(seconds, 2),
-        "server_cpu_seconds": round(cpu_after - cpu_before, 2),
+        **batched,
+        "batch_size": batch_size,
+        "one_per_message": single,
         "server_cpu_includes": "the server process and its decide worker process(es)",
-        "per_server_cpu_s": round(streamed / max(cpu_after - cpu_before, 1e-9), 1),
-        "server_peak_rss_mb": round(peak / 2**20, 1),  # the server process; its worker(s): worker_rss_mb
-        "results": counts,
-        "errors": counts.get("ERROR", 0),
-        "persistence": "SQLite (WAL, synchronous=FULL), one transaction per micro-batch of 256, audit append_bulk",
+        "persistence": (
+            "SQLite (WAL, synchronous=FULL), one transaction per micro-batch message (per 256 coalesced single "
+            "items), every assessment a row sealed under its applicant's data key; audit: one hash-chained record "
+            "per micro-batch message naming every assessment (id, request id, decision, row digest); single "
+            "items: one record each"
+        ),
         "pipeline": "reader -> decide (1 worker process) -> store -> writer; at most 2,048 items in flight",
         "explanation": False,
         "goal_per_s": 10_000,
         **figures,
-        "over_echo_ceiling": round(streamed / seconds / figures["echo_ceiling"]["per_s"], 3),
+        "over_echo_ceiling_batched": round(batched["per_s"] / figures["echo_ceiling_batched"]["per_s"], 3),
+        "over_one_per_message": round(batched["per_s"] / single["per_s"], 3),
+        "one_per_message_over_echo_ceiling": round(single["per_s"] / figures["echo_ceiling"]["per_s"], 3),
+        "projected_per_s_on_2_free_cores": round(2 * 1000 / batched["cpu_s_per_1000"], 0),
     }
 
 
@@ -550,7 +681,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Risk engine throughput")
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--stream-count", type=int, default=20_000, help="applications over the stream")
+    parser.add_argument("--stream-count", type=int, default=50_000, help="applications over the stream")
+    parser.add_argument("--batch-size", type=int, default=500, help="applications per micro-batch message")
+    parser.add_argument("--single-count", type=int, default=0, help="applications one per message (0: 1/5)")
     parser.add_argument("--unread", type=int, default=30_000, help="items a non-reading client writes")
     parser.add_argument("--explained", type=int, default=6, help="applications explained by the development LLM")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
@@ -569,12 +702,16 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "model_id": engine.scorecard.model_id,
         "engine": bench_engine(engine, batch, settings.batch_chunk_size, args.repeats),
-        "stream": bench_stream(args.stream_count, unread=args.unread),
+        "lane": bench_lane(engine, min(args.count, 10_000), 500, args.repeats),
+        "stream": bench_stream(
+            args.stream_count, batch_size=args.batch_size, unread=args.unread, single_count=args.single_count
+        ),
         "explanations": bench_explanations(args.explained) if args.explained > 0 else {"measured": False},
         "load_average": os.getloadavg(),
     }
     if result["stream"].get("measured"):
         result["stream"]["over_engine_batch"] = round(result["stream"]["per_s"] / result["engine"]["batch_per_s"], 3)
+        result["stream"]["over_lane"] = round(result["stream"]["per_s"] / result["lane"]["lane_per_s"], 3)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     e = result["engine"]
@@ -582,26 +719,43 @@ def main(argv: list[str] | None = None) -> int:
         f"engine: single {e['single_per_s']:,.0f}/s  batch {e['batch_per_s']:,.0f}/s  "
         f"ratio {e['batch_over_single']:.2f}x  (scorecard only {e['scorecard_only']['batch_over_single']:.2f}x)"
     )
+    la = result["lane"]
+    print(
+        f"micro-batch decide path (protobuf in, encoding out): lane {la['lane_per_s']:,.0f}/s vs domain path "
+        f"{la['domain_path_per_s']:,.0f}/s ({la['lane_over_domain_path']:.2f}x)"
+    )
     st = result["stream"]
     if st.get("measured"):
         met = "met" if st["per_s"] >= st["goal_per_s"] else "NOT met"
         print(
-            f"stream: {st['per_s']:,.0f}/s over mTLS with storage and audit ({st['applications']:,} applications, "
-            f"{st['over_engine_batch']:.2f}x the engine batch path; goal {st['goal_per_s']:,}/s {met}); "
-            f"server {st['per_server_cpu_s']:,.0f} per CPU-second, peak RSS {st['server_peak_rss_mb']} MB"
+            f"stream, micro-batches of {st['batch_size']}: {st['per_s']:,.0f}/s over mTLS with storage and audit "
+            f"({st['applications']:,} applications, {st['over_engine_batch']:.2f}x the engine batch path; goal "
+            f"{st['goal_per_s']:,}/s {met}); CPU per 1,000: server {st['server_cpu_s_per_1000']:.3f} s + client "
+            f"{st['client_cpu_s_per_1000']:.3f} s = {st['cpu_s_per_1000']:.3f} s (server: gRPC, storage and audit "
+            f"{st['server_main_cpu_s_per_1000']:.3f} s, decide worker {st['decide_workers_cpu_s_per_1000']:.3f} s) "
+            f"(~{st['projected_per_s_on_2_free_cores']:,.0f}/s on 2 free cores); "
+            f"load {st['load_avg_1m_before']} -> {st['load_avg_1m_after']}"
         )
-        echo = st["echo_ceiling"]
+        one = st["one_per_message"]
         print(
-            f"transport ceiling (echo, same mTLS stream, no work): {echo['per_s']:,.0f}/s; "
-            f"the service reaches {st['over_echo_ceiling']:.2f}x of it"
+            f"stream, one application per message: {one['per_s']:,.0f}/s; "
+            f"CPU per 1,000: {one['cpu_s_per_1000']:.3f} s; "
+            f"micro-batches are {st['over_one_per_message']:.2f}x that; load {one['load_avg_1m_before']}"
+        )
+        echo, echo_b = st["echo_ceiling"], st["echo_ceiling_batched"]
+        print(
+            f"transport ceiling (echo, same mTLS stream, no work): {echo['per_s']:,.0f}/s one per message, "
+            f"{echo_b['per_s']:,.0f}/s in micro-batches; the service reaches {st['over_echo_ceiling_batched']:.2f}x "
+            f"of the batched ceiling"
         )
         unread = st["unread_client"]
-        print(
-            f"client reading nothing: {unread['client_writes_completed']:,} of {unread['items']:,} writes completed "
-            f"(held back: {unread['client_held_back']}); server RSS {unread['server_rss_before_mb']} -> "
-            f"{unread['server_rss_stalled_mb']} -> {unread['server_rss_3s_later_mb']} MB; server CPU in the 3 s after: "
-            f"{unread['server_cpu_s_in_those_3s']} s"
-        )
+        if unread.get("measured", True):
+            print(
+                f"client reading nothing: {unread['client_writes_completed']:,} of {unread['items']:,} writes "
+                f"completed (held back: {unread['client_held_back']}); server RSS {unread['server_rss_before_mb']} "
+                f"-> {unread['server_rss_stalled_mb']} -> {unread['server_rss_3s_later_mb']} MB; server CPU in the "
+                f"3 s after: {unread['server_cpu_s_in_those_3s']} s"
+            )
     else:
         print(f"stream: not measured ({st.get('why')})")
     ex = result["explanations"]

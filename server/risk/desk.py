@@ -10,6 +10,7 @@ Works with protobuf messages (the stored and replayed form) but never imports ``
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -25,11 +26,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.audit.records import AuditEntry, AuditKind, ValidationOutcome
 from server.risk import mapping, repository
-from server.risk.deciding import Decision, decide, decide_in_worker
+from server.risk.deciding import (
+    BatchDecisions,
+    Decision,
+    decide,
+    decide_in_worker,
+    decide_micro_batch,
+    decide_micro_batch_in_worker,
+)
 from server.risk.domain import LoanAssessment
 from server.risk.drift import ScoreDriftMonitor
 from server.risk.engine import ENGINE_NAME, ERROR_DOMAIN, RiskEngine
 from server.risk.explaining import ExplanationOutcome, explain
+from server.risk.lane import DecisionLane, bytes_field, text_field
 from server.risk.model_card import build_model_card
 from server.risk.settings import RiskSettings
 from server.runtime.clock import Clock
@@ -61,6 +70,12 @@ _VALIDATION = {
     "FAILED": common_pb2.VALIDATION_OUTCOME_FAILED,
     "NOT_APPLICABLE": common_pb2.VALIDATION_OUTCOME_NOT_APPLICABLE,
 }
+_RESPONSE_FIELDS = pb.AssessLoanApplicationsResponse.DESCRIPTOR.fields_by_name
+_ASSESSMENT_FIELD = _RESPONSE_FIELDS["assessment"].number
+_ERROR_FIELD = _RESPONSE_FIELDS["error"].number
+_RESULTS_FIELD = _RESPONSE_FIELDS["results"].number
+_PROVENANCE_FIELD = pb.LoanAssessment.DESCRIPTOR.fields_by_name["provenance"].number
+_AUDIT_ID_FIELD = common_pb2.Provenance.DESCRIPTOR.fields_by_name["audit_record_id"].number
 _REVIEW_STATUS = {repository.PENDING: pb.LOAN_REVIEW_STATUS_PENDING, repository.DECIDED: pb.LOAN_REVIEW_STATUS_DECIDED}
 
 
@@ -93,6 +108,24 @@ class DecidedBatch:
     decided: list[_Decided]
     positions: list[int]
     """Index in ``responses`` of each entry of ``decided``."""
+
+
+ROW_DIGEST_FORMAT = "sha256(assessment_id NUL request_id NUL input_digest NUL recommendation NUL score NUL payload)"
+"""What a micro-batch audit record's per-assessment hash covers (stated in the record itself): the row's
+clear fields as UTF-8 text, each followed by U+0000, then the sealed payload's bytes as stored."""
+
+
+def row_digest(
+    assessment_id: str, request_id: str, input_digest: str, recommendation: str, score: int, payload: bytes
+) -> str:
+    """SHA-256 (hex) of a stored assessment row as a micro-batch audit record names it (:data:`ROW_DIGEST_FORMAT`).
+
+    It covers the sealed payload as stored, so it still verifies after the applicant was erased. The text
+    fields cannot contain U+0000 (the contract's patterns and the engine's names), so the encoding is
+    unambiguous.
+    """
+    head = f"{assessment_id}\x00{request_id}\x00{input_digest}\x00{recommendation}\x00{score}\x00"
+    return hashlib.sha256(head.encode() + payload).hexdigest()
 
 
 def _timestamp_us(micros: int | None) -> timestamp_pb2.Timestamp | None:
@@ -139,6 +172,7 @@ class RiskDesk:
         self._clock = clock
         self._executor = executor
         self._decide_pool = decide_pool
+        self._lane = DecisionLane(engine)
 
     def _new_id(self) -> str:
         return os.urandom(16).hex()
@@ -282,6 +316,163 @@ class RiskDesk:
                     fresh_scores.append(d.decision.score)
             self.monitor.observe(fresh_scores)
         return responses
+
+    # -- micro-batch messages (``items``) ---------------------------------------------------------
+
+    async def decide_micro_batch(self, message: pb.AssessLoanApplicationsRequest) -> BatchDecisions:
+        """Validate, map and assess every item of a micro-batch message (worker process or engine thread).
+
+        Nothing is stored: the batch is released only by :meth:`store_micro_batch`.
+        """
+        serialized = message.SerializeToString()
+        now_us = self._now_us()
+        if self._decide_pool is not None:
+            loop = asyncio.get_running_loop()
+            batch: BatchDecisions = await loop.run_in_executor(
+                self._decide_pool, decide_micro_batch_in_worker, serialized, now_us
+            )
+            return batch
+        result: BatchDecisions = await self._cpu(decide_micro_batch, self._lane, serialized, now_us)
+        return result
+
+    async def store_micro_batch(
+        self, message: pb.AssessLoanApplicationsRequest, batch: BatchDecisions, *, caller: CallerInfo
+    ) -> pb.AssessLoanApplicationsResponse:
+        """Store a decided micro-batch and ONE audit record naming every assessment, in one transaction.
+
+        Every new assessment is a row (sealed under its applicant's data key); a REFER opens a review;
+        the audit record (``decision`` ``BATCH:APPROVE=a,REFER=r,DECLINE=d``) lists, in its sealed
+        details, each assessment's id, request id, decision and the SHA-256 of its stored row
+        (:func:`row_digest`), so each one can be checked against the trail. A ``request_id`` stored
+        before (or earlier in the batch) is answered with the stored assessment, or ``REQUEST_ID_REUSED``.
+
+        Returns:
+            The message's response: one result per item in order, released only after the commit.
+        """
+        from server.runtime.interceptors import status_for
+
+        errors = batch.errors
+        candidates = [i for i, error in enumerate(errors) if not error]
+        stored_results: dict[int, pb.LoanAssessment | DomainError] = {}
+        repeats: dict[int, int] = {}  # a request_id repeated within the batch: answered like its first item
+        fresh: list[int] = []
+        record_id = ""
+        if candidates:
+            async with self._db.transaction() as conn:
+                wanted = [batch.request_ids[i] for i in candidates]
+                # Almost always none is stored: ask which exist first (cheap), open only those.
+                known = await repository.stored_request_ids(conn, wanted)
+                existing = await repository.find_by_request_ids(conn, self._keyring, known) if known else {}
+                seen: dict[str, int] = {}
+                for index in candidates:
+                    request_id = batch.request_ids[index]
+                    previous = existing.get(request_id)
+                    first = seen.get(request_id)
+                    if previous is None and first is None:
+                        seen[request_id] = index
+                        fresh.append(index)
+                        continue
+                    digest = previous.input_digest if previous is not None else batch.digests[first]  # type: ignore[index]
+                    if digest != batch.digests[index]:
+                        stored_results[index] = AlreadyExists(
+                            f"request_id {request_id} was already used with a different application",
+                            reason="REQUEST_ID_REUSED",
+                            domain=ERROR_DOMAIN,
+                            metadata={"request_id": request_id},
+                        )
+                    elif previous is not None:
+                        stored_results[index] = previous.message
+                    else:
+                        repeats[index] = first  # type: ignore[assignment]
+                if fresh:
+                    record_id = await self._store_fresh(conn, batch, fresh, caller=caller)
+            self.monitor.observe([batch.scores[i] for i in fresh])
+        # Released only now, after the commit. The response is written as its protobuf encoding (each
+        # result: item id, then the stored payload with the audit record id appended, or the error) and
+        # parsed once: building a thousand results field by field costs more than the storage.
+        audit_suffix = bytes_field(_PROVENANCE_FIELD, text_field(_AUDIT_ID_FIELD, record_id))
+        item_ids = batch.item_ids
+        bodies: list[bytes] = [b""] * len(errors)
+        for index in fresh:
+            bodies[index] = bytes_field(_ASSESSMENT_FIELD, batch.payloads[index] + audit_suffix)
+        for index, first_index in repeats.items():
+            bodies[index] = bodies[first_index]
+        for index, error in enumerate(errors):
+            if error:
+                bodies[index] = bytes_field(_ERROR_FIELD, error)
+        for index, result in stored_results.items():
+            if isinstance(result, DomainError):
+                bodies[index] = bytes_field(_ERROR_FIELD, status_for(result).SerializeToString())
+            else:
+                bodies[index] = bytes_field(_ASSESSMENT_FIELD, result.SerializeToString())
+        encoded = text_field(1, message.item_id) + b"".join(
+            bytes_field(_RESULTS_FIELD, text_field(1, item_id) + body)
+            for item_id, body in zip(item_ids, bodies, strict=True)
+        )
+        return pb.AssessLoanApplicationsResponse.FromString(encoded)
+
+    async def _store_fresh(
+        self, conn: AsyncConnection, batch: BatchDecisions, fresh: Sequence[int], *, caller: CallerInfo
+    ) -> str:
+        """Rows, reviews and the batch's audit record for the new assessments; returns the record id."""
+        now_us = self._now_us()
+        rows = [
+            (
+                batch.assessment_ids[i],
+                batch.request_ids[i],
+                batch.digests[i],
+                batch.application_ids[i],
+                batch.applicant_ids[i],
+                batch.recommendations[i],
+                batch.risk_levels[i],
+                batch.scores[i],
+                batch.model_id,
+                batch.rule_set_version,
+                "NONE",
+                batch.review_ids[i] or None,
+                now_us,
+            )
+            for i in fresh
+        ]
+        sealed = await repository.insert_sealed_rows(conn, self._keyring, rows, [batch.payloads[i] for i in fresh])
+        await repository.insert_reviews(
+            conn,
+            [
+                (batch.review_ids[i], batch.assessment_ids[i], batch.application_ids[i], batch.applicant_ids[i])
+                for i in fresh
+                if batch.review_ids[i]
+            ],
+            created_us=now_us,
+        )
+        counts = {"APPROVE": 0, "REFER": 0, "DECLINE": 0}
+        listed = []
+        for i, row, blob in zip(fresh, rows, sealed, strict=True):
+            counts[batch.recommendations[i]] += 1
+            listed.append([row[0], row[1], row[5], row_digest(row[0], row[1], row[2], row[5], row[7], blob)])
+        # Last: the chain head is held briefly.
+        receipt = (
+            await self._audit.append_bulk(
+                conn,
+                [
+                    AuditEntry(
+                        kind=AuditKind.DECISION,
+                        rpc=RPC_ASSESS_STREAM,
+                        decision="BATCH:" + ",".join(f"{k}={v}" for k, v in counts.items()),
+                        subject=None,
+                        caller=caller.audit_identity,
+                        input_digest=hashlib.sha256("".join(row[2] for row in rows).encode()).hexdigest(),
+                        engine=ENGINE_NAME,
+                        engine_version=batch.engine_version,
+                        rule_set_version=batch.rule_set_version,
+                        model_id=batch.model_id,
+                        validation_outcome=ValidationOutcome.NOT_APPLICABLE,
+                        details={"assessments": listed, "row_digest": ROW_DIGEST_FORMAT},
+                    )
+                ],
+            )
+        )[0]
+        record_id: str = receipt.record_id
+        return record_id
 
     async def _persist(
         self, conn: AsyncConnection, decided: Sequence[_Decided], *, rpc: str, caller: CallerInfo

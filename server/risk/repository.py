@@ -160,6 +160,41 @@ async def insert_assessments(conn: AsyncConnection, keyring: Keyring, rows: Sequ
     await _insert_rows(conn, assessments, _ASSESSMENT_COLUMNS, values)
 
 
+async def insert_sealed_rows(
+    conn: AsyncConnection,
+    keyring: Keyring,
+    rows: Sequence[tuple[str, str, str, str, str, str, str, int, str, str, str, str | None, int]],
+    payloads: Sequence[bytes],
+) -> list[bytes]:
+    """Store assessments given as row values and their serialized ``LoanAssessment`` (one statement).
+
+    The bulk form of :func:`insert_assessments` for the micro-batch stream, where the payload was
+    finished and serialized by the decide worker: ``rows`` hold every column but the payload, in
+    ``_ASSESSMENT_COLUMNS`` order (``applicant_id`` fifth); each payload is sealed under its applicant's
+    data key (:meth:`Keyring.seal_many`) with the same context as :func:`insert_assessments`.
+
+    Returns:
+        The sealed payloads as stored (the audit record hashes them).
+
+    Raises:
+        SubjectErased: an applicant was erased; nothing new is stored for them.
+        IntegrityError: a ``request_id`` is already stored (the caller checks first; a race rolls back).
+    """
+    if not rows:
+        return []
+    sealed = await keyring.seal_many(
+        conn,
+        [
+            (applicant_subject(row[4]), payload, _payload_context(row[0]))
+            for row, payload in zip(rows, payloads, strict=True)
+        ],
+    )
+    await _insert_rows(
+        conn, assessments, _ASSESSMENT_COLUMNS, [(*row, blob) for row, blob in zip(rows, sealed, strict=True)]
+    )
+    return sealed
+
+
 async def _open_assessment(
     conn: AsyncConnection, keyring: Keyring, assessment_id: str, applicant_id: str, payload: bytes
 ) -> pb.LoanAssessment:
@@ -192,6 +227,24 @@ async def find_by_request_ids(
             found[row.request_id] = StoredAssessment(
                 row.assessment_id, row.request_id, row.input_digest, row.applicant_id, message
             )
+    return found
+
+
+async def stored_request_ids(conn: AsyncConnection, request_ids: Sequence[str]) -> list[str]:
+    """Which of ``request_ids`` are stored (a few statements of up to 500 ids, straight to the driver)."""
+    found: list[str] = []
+    for start in range(0, len(request_ids), 500):
+        chunk = list(request_ids[start : start + 500])
+        placeholders = driver_placeholders(conn.dialect.paramstyle, len(chunk))
+        if placeholders is None:  # a named paramstyle: let SQLAlchemy render it
+            result = await conn.execute(sa.select(assessments.c.request_id).where(assessments.c.request_id.in_(chunk)))
+        else:
+            result = await conn.exec_driver_sql(
+                # Table and column names are constants of this module; values travel as parameters.
+                f"SELECT request_id FROM {assessments.name} WHERE request_id IN ({placeholders})",  # noqa: S608
+                tuple(chunk),
+            )
+        found += [str(row[0]) for row in result]
     return found
 
 

@@ -1,10 +1,12 @@
 """RiskService: the servicer (protobuf <-> the desk's use cases) and its builder.
 
 The servicer converts and delegates to :class:`server.risk.desk.RiskDesk`; it never decides.
-``AssessLoanApplications`` is a pipeline: a reader, micro-batches decided by the engine while the
-previous batch is stored, and the writer, which sends each batch's results only after the batch and its
-audit records committed. Items read but not yet answered are bounded per stream (``stream_max_in_flight``),
-so neither a fast writer nor a client that stops reading can grow the server's memory.
+``AssessLoanApplications`` is a pipeline: a reader, units decided by the engine while the previous unit
+is stored, and the writer, which sends each unit's results only after the unit and its audit records
+committed. A unit is either single-item messages coalesced into a micro-batch, or one micro-batch message
+(``items``: up to 1,000 applications, answered by one response with one result per item). Items read but
+not yet answered are bounded per stream (``stream_max_in_flight``; a micro-batch message holds one permit
+per item), so neither a fast writer nor a client that stops reading can grow the server's memory.
 """
 
 from __future__ import annotations
@@ -25,14 +27,18 @@ from server.risk import repository
 from server.risk.deciding import start_worker
 from server.risk.desk import CallerInfo, RiskDesk
 from server.risk.drift import ScoreDriftMonitor
-from server.risk.engine import RiskEngine
+from server.risk.engine import ERROR_DOMAIN, RiskEngine
 from server.risk.metrics import register_drift
 from server.runtime.context import AppContext, ServiceBinding
+from server.runtime.errors import FieldViolation, InvalidArgument
 from server.runtime.identity import current_caller
+from server.runtime.interceptors import check_message
 
 FULL_NAME = pb.DESCRIPTOR.services_by_name["RiskService"].full_name
 LINGER_SECONDS = 0.002
 """How long a partial micro-batch waits for more items before it is assessed."""
+MAX_MICRO_BATCH = 1000
+"""Items one micro-batch message may carry (the contract's ``items`` rule)."""
 
 _END = object()
 
@@ -54,6 +60,37 @@ class StreamGauge:
     def add(self, count: int) -> None:
         self.in_flight += count
         self.peak = max(self.peak, self.in_flight)
+
+
+def malformed_micro_batch(message: pb.AssessLoanApplicationsRequest) -> pb.AssessLoanApplicationsResponse | None:
+    """The error response for a micro-batch message whose own fields break the contract, else None.
+
+    Only the message's own fields are checked here (its ``item_id``, ``application`` left unset, at most
+    ``MAX_MICRO_BATCH`` items); each item is validated on its own by the decide stage, so that a bad item
+    fails only itself.
+    """
+    from server.runtime.interceptors import status_for
+
+    violations: list[FieldViolation] = []
+    try:
+        check_message(pb.AssessLoanApplicationsRequest(item_id=message.item_id))
+    except InvalidArgument as invalid:
+        violations.extend(invalid.violations)
+    if message.HasField("application"):
+        violations.append(
+            FieldViolation("application", "must be unset when items carries a micro-batch", "BATCH_AND_ITEM")
+        )
+    if len(message.items) > MAX_MICRO_BATCH:
+        violations.append(FieldViolation("items", f"at most {MAX_MICRO_BATCH:,} items per message", "TOO_MANY_ITEMS"))
+    if not violations:
+        return None
+    problem = InvalidArgument(
+        "invalid micro-batch message: " + ", ".join(v.field for v in violations),
+        reason="INVALID_REQUEST",
+        domain=ERROR_DOMAIN,
+        violations=tuple(violations),
+    )
+    return pb.AssessLoanApplicationsResponse(item_id=message.item_id, error=status_for(problem))
 
 
 def _caller() -> CallerInfo:
@@ -93,11 +130,12 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
         """
         caller = _caller()
         settings = self._desk.settings
-        permits = asyncio.Semaphore(settings.stream_max_in_flight)
+        bound = settings.stream_max_in_flight
+        permits = asyncio.Semaphore(bound)
         incoming: asyncio.Queue[Any] = asyncio.Queue()  # each queue is bounded by the permits
         decided: asyncio.Queue[Any] = asyncio.Queue()
         outgoing: asyncio.Queue[Any] = asyncio.Queue()
-        held = [0]  # items of this stream read and not yet written
+        held = [0]  # permits of this stream's items read and not yet written
 
         async def read() -> None:
             iterator = request_iterator.__aiter__()
@@ -109,37 +147,59 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
                     except StopAsyncIteration:
                         permits.release()
                         break
-                    held[0] += 1
-                    self.gauge.add(1)
-                    incoming.put_nowait(item)
+                    # A micro-batch message holds one permit per item (at most the whole bound, so that
+                    # one message larger than the bound still gets through, alone).
+                    weight = min(max(1, len(item.items)), bound)
+                    for _ in range(weight - 1):
+                        await permits.acquire()
+                    held[0] += weight
+                    self.gauge.add(weight)
+                    incoming.put_nowait((item, weight))
                 incoming.put_nowait(_END)
             except Exception as error:  # a broken client stream ends the call with its error
                 incoming.put_nowait(_Failed(error))
 
-        async def next_batch() -> tuple[list[Any], Any]:
-            first = await incoming.get()
+        lookahead: list[Any] = []
+
+        async def next_unit() -> tuple[Any, Any]:
+            """Single items coalesced up to ``stream_micro_batch``, or one micro-batch message on its own."""
+            first = lookahead.pop() if lookahead else await incoming.get()
             if first is _END or isinstance(first, _Failed):
-                return [], first
+                return None, first
+            if first[0].items:
+                return first, None
             batch = [first]
             while len(batch) < settings.stream_micro_batch:
                 try:
-                    item = incoming.get_nowait()
+                    entry = incoming.get_nowait()
                 except asyncio.QueueEmpty:
                     try:
-                        item = await asyncio.wait_for(incoming.get(), LINGER_SECONDS)
+                        entry = await asyncio.wait_for(incoming.get(), LINGER_SECONDS)
                     except TimeoutError:
                         break
-                if item is _END or isinstance(item, _Failed):
-                    return batch, item
-                batch.append(item)
+                if entry is _END or isinstance(entry, _Failed):
+                    return batch, entry
+                if entry[0].items:  # a micro-batch message ends the coalesced batch, in order
+                    lookahead.append(entry)
+                    break
+                batch.append(entry)
             return batch, None
 
         async def decide() -> None:
             try:
                 while True:
-                    batch, end = await next_batch()
-                    if batch:
-                        decided.put_nowait(await self._desk.decide_batch(batch, caller=caller))
+                    unit, end = await next_unit()
+                    if isinstance(unit, list):
+                        singles = [item for item, _weight in unit]
+                        decided.put_nowait(("singles", await self._desk.decide_batch(singles, caller=caller)))
+                    elif unit is not None:
+                        message, weight = unit
+                        problem = malformed_micro_batch(message)
+                        if problem is not None:
+                            decided.put_nowait(("ready", [(problem, weight)]))
+                        else:
+                            decisions = await self._desk.decide_micro_batch(message)
+                            decided.put_nowait(("micro", (message, weight, decisions)))
                     if end is not None:
                         decided.put_nowait(end)
                         return
@@ -149,11 +209,20 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
         async def store() -> None:
             try:
                 while True:
-                    batch = await decided.get()
-                    if batch is _END or isinstance(batch, _Failed):
-                        outgoing.put_nowait(batch)
+                    entry = await decided.get()
+                    if entry is _END or isinstance(entry, _Failed):
+                        outgoing.put_nowait(entry)
                         return
-                    outgoing.put_nowait(await self._desk.store_batch(batch, caller=caller))
+                    kind, work = entry
+                    if kind == "singles":
+                        responses = await self._desk.store_batch(work, caller=caller)
+                        outgoing.put_nowait([(response, 1) for response in responses])
+                    elif kind == "micro":
+                        message, weight, decisions = work
+                        response = await self._desk.store_micro_batch(message, decisions, caller=caller)
+                        outgoing.put_nowait([(response, weight)])
+                    else:
+                        outgoing.put_nowait(work)
             except Exception as error:
                 outgoing.put_nowait(_Failed(error))
 
@@ -165,11 +234,12 @@ class RiskServicer(pb_grpc.RiskServiceServicer):
                     break
                 if isinstance(responses, _Failed):
                     raise responses.error
-                for response in responses:
+                for response, weight in responses:
                     yield response  # returns once the transport took the message
-                    held[0] -= 1
-                    self.gauge.add(-1)
-                    permits.release()
+                    held[0] -= weight
+                    self.gauge.add(-weight)
+                    for _ in range(weight):
+                        permits.release()
         finally:
             for task in tasks:
                 if not task.done():

@@ -49,3 +49,42 @@ async def test_seal_many_and_append_bulk_on_each_backend(stack: Stack) -> None: 
     async for step in stack.audit.verify(stack.db):
         report = step
     assert report is not None and getattr(report, "ok", False), report
+
+
+async def test_micro_batch_rows_on_each_backend(stack: Stack) -> None:  # noqa: F811
+    from fintech.risk.v1 import risk_service_pb2 as pb
+
+    from server.risk import repository
+
+    tag = uuid.uuid4().hex[:10]
+    messages = [pb.LoanAssessment(application_id=f"app-{tag}-{i}", score=500 + i) for i in range(3)]
+    rows = [
+        (
+            f"as-{tag}-{i}",
+            str(uuid.uuid4()),
+            "0" * 64,
+            f"app-{tag}-{i}",
+            f"cust-{tag}-{i}",
+            "REFER",
+            "MEDIUM",
+            500 + i,
+            "sha256:model",
+            "policy-1",
+            "NONE",
+            None,
+            1_764_000_000_000_000,
+        )
+        for i in range(3)
+    ]
+    async with stack.db.transaction() as conn:
+        sealed = await repository.insert_sealed_rows(
+            conn, stack.keyring, rows, [m.SerializeToString(deterministic=True) for m in messages]
+        )
+    assert len(sealed) == 3 and all(blob.startswith(b"\x01") for blob in sealed)
+    stack.keyring.forget_cached()
+    wanted = [row[1] for row in rows] + [str(uuid.uuid4())]
+    async with stack.db.read() as conn:
+        known = await repository.stored_request_ids(conn, wanted)
+        found = await repository.find_by_request_ids(conn, stack.keyring, known)
+    assert sorted(known) == sorted(row[1] for row in rows)
+    assert [found[row[1]].message for row in rows] == messages

@@ -104,6 +104,60 @@ async def test_a_client_that_does_not_read_is_held_back_and_then_gets_every_resu
     )
 
 
+async def test_micro_batch_messages_hold_one_permit_per_item(risk_stack: RiskStack) -> None:
+    """Micro-batch messages count item by item against the bound: with a client that reads nothing the
+    server holds at most the bound's worth of items (not messages), stores no more, and every result still
+    arrives in order. (How much of the client's writes the HTTP/2 windows absorb is the transport's.)"""
+    limit = risk_stack.ctx.settings.risk.stream_max_in_flight
+    gauge = risk_stack.servicer.gauge
+    gauge.peak = gauge.in_flight
+    rng = random.Random(12)
+    tag = uuid.uuid4().hex[:6]
+    _STARTED_US[tag] = int(time.time() * 1_000_000)
+    size = 200
+    messages = []
+    for number in range(30):  # 6,000 applications in 30 messages
+        message = pb.AssessLoanApplicationsRequest(item_id=f"{tag}-batch-{number}")
+        for i in range(size):
+            message.items.add(item_id=f"{tag}-{number}-{i}", application=samples.varied_request(rng, i))
+        messages.append(message)
+    issued = risk_stack.pki.client("core-banking")
+    credentials = grpc.ssl_channel_credentials(
+        risk_stack.pki.ca.read_bytes(), issued.key.read_bytes(), issued.cert.read_bytes()
+    )
+    async with grpc.aio.secure_channel(f"localhost:{risk_stack.port}", credentials, options=CLIENT_OPTIONS) as channel:
+        call = pb_grpc.RiskServiceStub(channel).AssessLoanApplications()
+        written = [0]
+
+        async def write_all() -> None:
+            for message in messages:
+                await call.write(message)
+                written[0] += 1
+            await call.done_writing()
+
+        writer = asyncio.create_task(write_all())
+        await _until_stalled(written)
+        held = gauge.in_flight
+        assert limit - size < held <= limit, f"{held} items held, bound {limit}"
+        # The items read are decided and stored (nothing more): wait for that, then nothing changes.
+        deadline = time.monotonic() + 30
+        stored = await _count_audited(risk_stack, tag)
+        while stored < held and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            stored = await _count_audited(risk_stack, tag)
+        assert stored == held, f"stored {stored} with {held} items read"
+        await asyncio.sleep(1.0)
+        assert gauge.in_flight == held
+        assert await _count_audited(risk_stack, tag) == stored, "stored more while nothing was read"
+        responses = [response async for response in call]
+        await writer
+    assert [r.item_id for r in responses] == [m.item_id for m in messages]
+    assert all(len(r.results) == size for r in responses)
+    assert all(result.WhichOneof("result") == "assessment" for r in responses for result in r.results)
+    assert gauge.peak <= limit
+    assert gauge.in_flight == 0
+
+
 async def test_the_psi_is_exported_as_a_prometheus_metric(risk_stack: RiskStack) -> None:
     model_id = risk_stack.servicer._desk.engine.scorecard.model_id
     value = risk_stack.metrics.get_sample_value(PSI_METRIC, {"model_id": model_id})

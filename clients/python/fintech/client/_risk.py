@@ -53,7 +53,10 @@ class RiskServiceClient(AsyncServiceClient):
     ) -> AsyncIterator[risk_pb.AssessLoanApplicationsResponse]:
         """Assesses a batch over a bidirectional stream; a bad item yields a per-item error.
 
-        Sends ``requests`` as they are produced and yields each response; never retried.
+        Each request is one application, or a micro-batch of up to 1,000 (``items``, answered by one
+        response whose ``results`` hold one result per item, in order): micro-batches save the
+        per-message transport cost and are the fast way to score many applications. Sends ``requests``
+        as they are produced and yields each response; never retried.
         """
         return self._caller.stream_stream(
             _policy.ASSESS_LOAN_APPLICATIONS,
@@ -164,7 +167,10 @@ class RiskServiceSyncClient(SyncServiceClient):
     ) -> Iterator[risk_pb.AssessLoanApplicationsResponse]:
         """Assesses a batch over a bidirectional stream; a bad item yields a per-item error.
 
-        Sends ``requests`` as they are produced and yields each response; never retried.
+        Each request is one application, or a micro-batch of up to 1,000 (``items``, answered by one
+        response whose ``results`` hold one result per item, in order): micro-batches save the
+        per-message transport cost and are the fast way to score many applications. Sends ``requests``
+        as they are produced and yields each response; never retried.
         """
         return self._caller.stream_stream(
             _policy.ASSESS_LOAN_APPLICATIONS,

@@ -281,22 +281,26 @@ class AssessLoanApplicationResponse(_message.Message):
     def __init__(self, assessment: _Optional[_Union[LoanAssessment, _Mapping]] = ...) -> None: ...
 
 class AssessLoanApplicationsRequest(_message.Message):
-    __slots__ = ("item_id", "application")
+    __slots__ = ("item_id", "application", "items")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     application: AssessLoanApplicationRequest
-    def __init__(self, item_id: _Optional[str] = ..., application: _Optional[_Union[AssessLoanApplicationRequest, _Mapping]] = ...) -> None: ...
+    items: _containers.RepeatedCompositeFieldContainer[AssessLoanApplicationsRequest]
+    def __init__(self, item_id: _Optional[str] = ..., application: _Optional[_Union[AssessLoanApplicationRequest, _Mapping]] = ..., items: _Optional[_Iterable[_Union[AssessLoanApplicationsRequest, _Mapping]]] = ...) -> None: ...
 
 class AssessLoanApplicationsResponse(_message.Message):
-    __slots__ = ("item_id", "assessment", "error")
+    __slots__ = ("item_id", "assessment", "error", "results")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     assessment: LoanAssessment
     error: _status_pb2.Status
-    def __init__(self, item_id: _Optional[str] = ..., assessment: _Optional[_Union[LoanAssessment, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    results: _containers.RepeatedCompositeFieldContainer[AssessLoanApplicationsResponse]
+    def __init__(self, item_id: _Optional[str] = ..., assessment: _Optional[_Union[LoanAssessment, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., results: _Optional[_Iterable[_Union[AssessLoanApplicationsResponse, _Mapping]]] = ...) -> None: ...
 
 class GetModelCardRequest(_message.Message):
     __slots__ = ()

@@ -76,7 +76,8 @@ class RiskServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AssessLoanApplications(self, request_iterator, context):
-        """Assesses a batch over a bidirectional stream; a bad item yields a per-item error.
+        """Assesses a batch over a bidirectional stream, one application or a micro-batch of up to 1,000 per
+        message; a bad item yields a per-item error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
