@@ -246,7 +246,7 @@ class Keyring:
                 missing.append(subject)
             else:
                 found[subject] = cached
-        missing.sort()
+        missing.sort(key=lambda subject: (subject.type, subject.id))  # plain tuples: cheaper than dataclass order
         master_id = self.master_keys.current_id
         wrapper = AESGCM(self.master_keys.current)
         for start in range(0, len(missing), 500):
@@ -260,10 +260,13 @@ class Keyring:
                     created[subject] = (key, nonce + wrapper.encrypt(nonce, key, _wrap_aad(subject)))
             if created:
                 now = self._now_us()
-                await _insert_keys_ignoring_conflicts(
+                inserted = await _insert_keys_ignoring_conflicts(
                     conn, [(s.type, s.id, master_id, wrapped, now) for s, (_key, wrapped) in created.items()]
                 )
-                stored |= await _select_keys_by_type(conn, list(created))
+                if inserted == len(created):  # every row is ours: nothing to read back
+                    stored |= {subject: (master_id, wrapped) for subject, (_key, wrapped) in created.items()}
+                else:  # a concurrent creator won some (or the driver does not say): read what is stored
+                    stored |= await _select_keys_by_type(conn, list(created))
             for subject in chunk:
                 row_master, wrapped = stored[subject]
                 ours = created.get(subject)
@@ -439,10 +442,11 @@ async def _select_keys_by_type(conn: AsyncConnection, subjects: Sequence[Subject
 
 async def _insert_keys_ignoring_conflicts(
     conn: AsyncConnection, rows: Sequence[tuple[str, str, str, bytes, int]]
-) -> None:
+) -> int:
     """Insert data-key rows (type, id, master key id, wrapped key, created) with one ``executemany``.
 
-    A row whose subject already has a key is skipped (a concurrent creator won); the caller reads back.
+    A row whose subject already has a key is skipped (a concurrent creator won). Returns the rows the
+    driver reports inserted (-1 when it does not say); the caller reads back unless it equals ``len(rows)``.
     The statement is written for the driver directly: per-row parameter processing in the SQL layer
     costs more than the insert itself at batch sizes.
     """
@@ -452,12 +456,14 @@ async def _insert_keys_ignoring_conflicts(
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(data_keys)
         names = columns.split(", ")
         await conn.execute(insert.on_conflict_do_nothing(), [dict(zip(names, row, strict=True)) for row in rows])
-        return
-    await conn.exec_driver_sql(
+        return -1
+    result = await conn.exec_driver_sql(
         # Table, columns and placeholders are constants of this module; values travel as parameters.
         f"INSERT INTO {data_keys.name} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",  # noqa: S608
         list(rows),
     )
+    # sqlite3 and psycopg sum executemany's row counts; a driver that reports less only costs a read-back.
+    return int(result.rowcount) if result.rowcount is not None else -1
 
 
 def driver_placeholders(paramstyle: str, count: int) -> str | None:

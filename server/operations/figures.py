@@ -55,6 +55,21 @@ async def decision_counts(conn: AsyncConnection, start: date, end: date) -> list
     return [(int(r.day), str(r.rpc), str(r.decision), int(r.n)) for r in (await conn.execute(query)).all()]
 
 
+def _assessments_in(decision: str) -> tuple[int, int]:
+    """(assessments, referrals) one risk audit record stands for.
+
+    A single assessment decides APPROVE, REFER or DECLINE; a micro-batch message of the stream writes one
+    record deciding ``BATCH:APPROVE=a,REFER=r,DECLINE=d`` (server/risk/desk.py).
+    """
+    if not decision.startswith("BATCH:"):
+        return 1, int(decision == "REFER")
+    counts: dict[str, int] = {}
+    for part in decision[len("BATCH:") :].split(","):
+        name, _, value = part.partition("=")
+        counts[name.strip()] = int(value) if value.strip().isdigit() else 0
+    return sum(counts.values()), counts.get("REFER", 0)
+
+
 def fold(rows: list[tuple[int, str, str, int]], start: date, end: date) -> list[dict[str, Any]]:
     """Turn raw counts into one figure row per day (every day of the range, zeros included)."""
     epoch = date(1970, 1, 1)
@@ -78,9 +93,9 @@ def fold(rows: list[tuple[int, str, str, int]], start: date, end: date) -> list[
             key = "feedback_helpful" if decision == "HELPFUL" else "feedback_not_helpful"
             row[key] = row.get(key, 0) + count
         elif rpc in _ASSESS_RPCS:
-            row["loan_assessments"] = row.get("loan_assessments", 0) + count
-            if decision == "REFER":
-                row["loan_referrals"] = row.get("loan_referrals", 0) + count
+            assessed, referred = _assessments_in(decision)
+            row["loan_assessments"] = row.get("loan_assessments", 0) + assessed * count
+            row["loan_referrals"] = row.get("loan_referrals", 0) + referred * count
         elif rpc.startswith("/fintech.aml.v1.AMLService/") and decision.startswith("ALERT"):
             row["aml_alerts"] = row.get("aml_alerts", 0) + count
         elif rpc in _REVIEW_RPCS:
