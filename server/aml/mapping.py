@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 from fintech.aml.v1 import aml_service_pb2 as pb
 from fintech.common.v1 import common_pb2
@@ -20,6 +21,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from server.aml.network import InvestigationRequest, NetworkInvestigation
 from server.aml.rules import RuleSet
 from server.aml.screening import TRANSACTION_SCHEMA, ScreeningResult
+from server.aml.validation import TransactionColumns
 from server.runtime.errors import FieldViolation, InvalidArgument
 
 DOMAIN = "aml.fintech"
@@ -126,6 +128,81 @@ def transactions_to_frame(
             ],
         )
     return _frame(transactions, checked["minor"], currencies, checked["time_us"])
+
+
+def check_amounts(columns: TransactionColumns, rules: RuleSet, field: str = "transactions") -> None:
+    """The conversion's own checks: a currency with thresholds, an amount no finer than its minor unit.
+
+    Raises:
+        InvalidArgument: an unknown currency or an over-precise amount (naming ``field[i]``).
+    """
+    currencies = columns.currency
+    digits_of = {code: spec.minor_digits for code, spec in rules.currencies.items()}
+    if not set(currencies) <= digits_of.keys():
+        unknown = next(i for i, c in enumerate(currencies) if c not in digits_of)
+        raise InvalidArgument(
+            message="no thresholds for this currency",
+            reason="UNSUPPORTED_CURRENCY",
+            domain=DOMAIN,
+            violations=[
+                FieldViolation(f"{field}[{unknown}].amount.currency_code", f"one of {sorted(rules.currencies)}")
+            ],
+        )
+    too_fine = np.flatnonzero(columns.nanos % _step(columns, digits_of))
+    if too_fine.size:
+        i = int(too_fine[0])
+        step_i = 10 ** (9 - digits_of[currencies[i]])
+        raise InvalidArgument(
+            message="amount finer than the currency's minor unit",
+            reason="AMOUNT_PRECISION",
+            domain=DOMAIN,
+            violations=[
+                FieldViolation(f"{field}[{i}].amount.nanos", f"must be a multiple of {step_i} for {currencies[i]}")
+            ],
+        )
+
+
+def _digits(columns: TransactionColumns, digits_of: Mapping[str, int]) -> Any:
+    currencies = columns.currency
+    if currencies and all(c == currencies[0] for c in currencies):
+        return np.int64(digits_of[currencies[0]])
+    return np.fromiter((digits_of[c] for c in currencies), np.int64, len(currencies))
+
+
+def _step(columns: TransactionColumns, digits_of: Mapping[str, int]) -> Any:
+    return np.power(np.int64(10), 9 - _digits(columns, digits_of))
+
+
+def checked_columns_to_frame(columns: TransactionColumns, rules: RuleSet) -> pl.DataFrame:
+    """Columns that passed :func:`check_amounts` as a screening frame (whole-column integer arithmetic)."""
+    digits_of = {code: spec.minor_digits for code, spec in rules.currencies.items()}
+    digits = _digits(columns, digits_of)
+    minor = columns.units * np.power(np.int64(10), digits) + columns.nanos // np.power(np.int64(10), 9 - digits)
+    time_us = columns.seconds * 1_000_000 + columns.time_nanos // 1_000
+    return pl.DataFrame(
+        {
+            "transaction_id": columns.transaction_id,
+            "source_account_id": columns.source_account_id,
+            "target_account_id": columns.target_account_id,
+            "amount_minor": minor,
+            "currency": columns.currency,
+            "execute_time_us": time_us,
+            "channel": np.asarray(columns.channel, np.int8),
+            "origin_country": columns.origin_country,
+            "counterparty_country": columns.counterparty_country,
+        },
+        schema=TRANSACTION_SCHEMA,
+    )
+
+
+def columns_to_frame(columns: TransactionColumns, rules: RuleSet, field: str = "transactions") -> pl.DataFrame:
+    """Validated transfer columns (:func:`server.aml.validation.checked_columns`) as a screening frame.
+
+    Raises:
+        InvalidArgument: an unknown currency or an over-precise amount (naming ``field[i]``).
+    """
+    check_amounts(columns, rules, field)
+    return checked_columns_to_frame(columns, rules)
 
 
 _COLUMNWISE_MIN = 64

@@ -219,9 +219,18 @@ async def history_frame(conn: AsyncConnection, after_seq: int = 0) -> tuple[pl.D
     return frame.drop("seq").cast(TRANSACTION_SCHEMA), last  # type: ignore[arg-type]
 
 
+_LAST_SEQ = sa.select(sa.func.max(transactions.c.seq))
+# Built once: constructing the expression cost more than running it on a one-transfer micro-batch.
+_SYNC_POINT_SQLITE = sa.select(
+    screening_state.c.version,
+    screening_state.c.covered_seq,
+    sa.select(sa.func.max(transactions.c.seq)).scalar_subquery(),
+).where(screening_state.c.id == 1)
+
+
 async def last_transaction_seq(conn: AsyncConnection) -> int:
     """Sequence number of the latest stored transaction (0 when none)."""
-    value = (await conn.execute(sa.select(sa.func.max(transactions.c.seq)))).scalar()
+    value = (await conn.execute(_LAST_SEQ)).scalar()
     return int(value or 0)
 
 
@@ -309,9 +318,7 @@ async def sync_point(conn: AsyncConnection) -> tuple[tuple[int, int] | None, int
     the lock, so that a writer that committed while we waited is seen.
     """
     if conn.dialect.name == "sqlite":
-        c = screening_state.c
-        last = sa.select(sa.func.max(transactions.c.seq)).scalar_subquery()
-        row = (await conn.execute(sa.select(c.version, c.covered_seq, last).where(c.id == 1))).first()
+        row = (await conn.execute(_SYNC_POINT_SQLITE)).first()
         if row is not None:
             return (int(row[0]), int(row[1])), int(row[2] or 0)
         return None, await last_transaction_seq(conn)

@@ -47,6 +47,8 @@ SMALL_BATCH = 4_096  # up to this many transfers, accounts are looked up in a di
 MAX_CHUNK = 131_072  # transfers screened per internal step (keeps the working set in cache)
 SMALL_TICKET_HISTORY = 4  # x min_transactions legs, all small, make small amounts an account's own normal
 
+SMALL_TAIL_BATCH = 1_024  # up to this many transfers, the tail is searched and updated by insertion, not rebuilt
+PRUNE_EVERY_SECONDS = 86_400  # small batches prune the tail once the horizon has moved this much (engine time)
 OVERLAP_MIN_TRANSFERS = 8_192  # from this batch size the cycle search and place rules run on a helper thread
 _T = TypeVar("_T")
 
@@ -136,6 +138,7 @@ class ScreeningEngine:
         self._index: dict[str, int] = {}
         self._index_size = -1
         self._index_owner: ScreeningState | None = None
+        self._next_prune = -(1 << 62)  # horizon from which the next small batch prunes the tail (not persisted)
         self._segment_directory = pl.DataFrame(schema={"account_id": pl.Utf8, "seg": pl.Int8})
         self._scores = rules.score_vector()
         self._thresholds = rules.reporting_thresholds()
@@ -365,14 +368,23 @@ class ScreeningEngine:
         # opposite direction, take part in the windows: a micro-batch costs what it touches.
         tail = st.tail
         big_m = tail["acct"].size
-        tail_g = tail["acct"] * 2 + tail["dir"]
-        batch_g = l_acct * 2 + l_dir
-        # A mark per group (not np.unique: a hash pass over the legs cost 10% of a call); the tail is
-        # sorted by group, so the marked legs come out in tail order.
-        touched = np.zeros(2 * st.n_accounts, np.bool_)
-        touched[batch_g] = True
-        touched[batch_g ^ 1] = True
-        sub = np.flatnonzero(touched[tail_g])
+        if n <= SMALL_TAIL_BATCH:
+            # A few transfers: the tail is sorted by account, so each touched account's legs (both
+            # directions) are one run found by two binary searches, not a pass over the whole tail.
+            accounts = np.unique(l_acct)
+            sub = _ranges(
+                np.searchsorted(tail["acct"], accounts, side="left"),
+                np.searchsorted(tail["acct"], accounts, side="right"),
+            )
+        else:
+            tail_g = tail["acct"] * 2 + tail["dir"]
+            batch_g = l_acct * 2 + l_dir
+            # A mark per group (not np.unique: a hash pass over the legs cost 10% of a call); the tail is
+            # sorted by group, so the marked legs come out in tail order.
+            touched = np.zeros(2 * st.n_accounts, np.bool_)
+            touched[batch_g] = True
+            touched[batch_g ^ 1] = True
+            sub = np.flatnonzero(touched[tail_g])
         m = sub.size
         total = m + two
         if big_m + two >= (1 << 31):
@@ -1047,6 +1059,8 @@ class ScreeningEngine:
 
             # Account alerts: each subject of a hit on a REVIEW/BLOCK transaction, one per cooldown bucket.
             flagged = decision[h_tx] >= int(Decision.REVIEW)
+            if not flagged.any():  # hits, but no REVIEW/BLOCK decision: no alert (skips a group_by)
+                return hits, _EMPTY_ALERTS
             cooldown = max(w.alert_cooldown_seconds, 1)
             alerts = (
                 pl.DataFrame(
@@ -1082,6 +1096,23 @@ class ScreeningEngine:
         # keeping legs younger than the longest window.
         tail = st.tail
         legs = advance.legs
+        horizon = int(advance.t[-1]) - rules.windows.lookback_seconds
+        if n <= SMALL_TAIL_BATCH and horizon < self._next_prune:
+            # A few transfers: insert their legs where they belong (slice copies, no gather over the tail)
+            # and leave legs older than the window for a later prune. No rule reads a leg outside its
+            # window (every bound is a time bound), so stale legs change no decision; they only cost
+            # memory until the horizon has moved PRUNE_EVERY_SECONDS further.
+            # Every new leg is later than the whole tail: it goes after the last leg of its group.
+            position = np.searchsorted(tail["acct"] * 2 + tail["dir"], b_key[b_order] >> SEQ_BITS, side="right")
+            self._advance(replace(advance, tx_ids=tx_ids, tail_insert=(position, b_order)))
+            return ScreeningResult(
+                decisions=decisions,
+                hits=hits,
+                alerts=alerts,
+                rule_set_version=rules.version,
+                round_trip_truncated=cycles.truncated,
+            )
+        self._next_prune = horizon + PRUNE_EVERY_SECONDS
         # b_key / b_order: this batch's legs by (group, arrival), already sorted once by the caller.
         tail_key = ((tail["acct"] * 2 + tail["dir"]) << SEQ_BITS) | tail["seq"]
         merged = np.empty(big_m + 2 * n, np.int64)
@@ -1090,7 +1121,6 @@ class ScreeningEngine:
         old[at] = False
         merged[at] = big_m + b_order
         merged[old] = np.arange(big_m)
-        horizon = int(advance.t[-1]) - rules.windows.lookback_seconds
         kept = merged[u_get("t", legs["t"], merged) > horizon]
         self._advance(replace(advance, tx_ids=tx_ids, tail_index=kept))
         return ScreeningResult(
@@ -1106,16 +1136,33 @@ class ScreeningEngine:
         st = self.state
         acc = st.accounts
         k = st.n_accounts
-        acc["dir_count"] += np.bincount(adv.l_g, minlength=2 * k).reshape(k, 2)
-        acc["dir_qlog"] += _int_bincount(adv.l_g, adv.l_q, 2 * k).reshape(k, 2)
-        acc["reg_count"] += _int_bincount(adv.l_g, adv.regular, 2 * k).reshape(k, 2)
-        acc["reg_qlog"] += _int_bincount(adv.l_g, adv.l_q * adv.regular, 2 * k).reshape(k, 2)
-        both = np.concatenate([adv.src, adv.dst])
-        first = np.full(k, np.iinfo(np.int64).max)
-        np.minimum.at(first, both, np.concatenate([adv.t, adv.t]))
-        unseen = (acc["first_t"] < 0) & (first != np.iinfo(np.int64).max)
-        acc["first_t"] = np.where(unseen, first, acc["first_t"])
-        if adv.src.size * 8 < k:
+        micro = adv.src.size * 8 < k
+        if micro:
+            # Micro-batch: touch only the cells it changes (integer adds: exact, same sums).
+            cell = (adv.l_g >> 1, adv.l_g & 1)
+            np.add.at(acc["dir_count"], cell, 1)
+            np.add.at(acc["dir_qlog"], cell, adv.l_q)
+            np.add.at(acc["reg_count"], cell, adv.regular)
+            np.add.at(acc["reg_qlog"], cell, adv.l_q * adv.regular)
+            both = np.concatenate([adv.src, adv.dst])
+            times = np.concatenate([adv.t, adv.t])
+            unseen = acc["first_t"][both] < 0
+            if unseen.any():
+                first = np.full(k, np.iinfo(np.int64).max)
+                np.minimum.at(first, both[unseen], times[unseen])
+                cells = np.unique(both[unseen])
+                acc["first_t"][cells] = first[cells]
+        else:
+            acc["dir_count"] += np.bincount(adv.l_g, minlength=2 * k).reshape(k, 2)
+            acc["dir_qlog"] += _int_bincount(adv.l_g, adv.l_q, 2 * k).reshape(k, 2)
+            acc["reg_count"] += _int_bincount(adv.l_g, adv.regular, 2 * k).reshape(k, 2)
+            acc["reg_qlog"] += _int_bincount(adv.l_g, adv.l_q * adv.regular, 2 * k).reshape(k, 2)
+            both = np.concatenate([adv.src, adv.dst])
+            first = np.full(k, np.iinfo(np.int64).max)
+            np.minimum.at(first, both, np.concatenate([adv.t, adv.t]))
+            unseen_all = (acc["first_t"] < 0) & (first != np.iinfo(np.int64).max)
+            acc["first_t"] = np.where(unseen_all, first, acc["first_t"])
+        if micro:
             # Micro-batch: touch only the cells it changes.
             np.add.at(acc["hour_hist"], (adv.src, adv.hour), 1)
             np.add.at(acc["channel_hist"], (adv.src, adv.channel), 1)
@@ -1132,11 +1179,19 @@ class ScreeningEngine:
         st.peer_day = int(day[0])
         st.watermark = int(adv.t[-1])
         st.next_seq = int(adv.seq[-1]) + 1
-        # tail_index addresses [old tail, this batch's legs]: one gather per column.
-        st.tail = {
-            name: np.concatenate([st.tail[name], adv.legs[name].astype(dtype, copy=False)])[adv.tail_index]
-            for name, dtype in TAIL_COLUMNS.items()
-        }
+        if adv.tail_insert is not None:
+            # A few legs inserted at sorted positions: slice copies per column.
+            position, order = adv.tail_insert
+            st.tail = {
+                name: _insert_sorted(st.tail[name], position, adv.legs[name][order].astype(dtype, copy=False))
+                for name, dtype in TAIL_COLUMNS.items()
+            }
+        else:
+            # tail_index addresses [old tail, this batch's legs]: one gather per column.
+            st.tail = {
+                name: np.concatenate([st.tail[name], adv.legs[name].astype(dtype, copy=False)])[adv.tail_index]
+                for name, dtype in TAIL_COLUMNS.items()
+            }
         # Recent ids: from the oldest transfer still in the tail to this batch's last one.
         oldest = int(st.tail["seq"].min()) if st.tail["seq"].size else st.next_seq
         keep_from = max(oldest - st.recent_seq0, 0)
@@ -1227,6 +1282,8 @@ class _Advance:
     legs: dict[str, NDArray[Any]]
     tx_ids: pl.Series
     tail_index: NDArray[np.int64]
+    tail_insert: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+    """Small batches: (sorted tail position, leg index) per leg in (group, arrival) order, instead of ``tail_index``."""
 
 
 _EXECUTOR: ThreadPoolExecutor | None = None
@@ -1292,6 +1349,21 @@ def _prior_in_batch(keys: NDArray[np.int64]) -> NDArray[np.int64]:
     run_start = np.r_[True, ks[1:] != ks[:-1]]
     out = np.empty(n, np.int64)
     out[order] = _excl_runs(run_start, np.ones(n, np.int64))
+    return out
+
+
+def _insert_sorted(values: NDArray[Any], position: NDArray[np.int64], new: NDArray[Any]) -> NDArray[Any]:
+    """``np.insert(values, position, new)`` for non-decreasing positions (slice copies when there are few)."""
+    if position.size > 16:
+        out_many: NDArray[Any] = np.insert(values, position, new)
+        return out_many
+    out = np.empty(values.size + new.size, dtype=values.dtype)
+    previous = 0
+    for k, at in enumerate(position.tolist()):
+        out[previous + k : at + k] = values[previous:at]
+        out[at + k] = new[k]
+        previous = at
+    out[previous + new.size :] = values[previous:]
     return out
 
 

@@ -125,6 +125,23 @@ async def test_a_bad_stream_item_is_invalid_argument_naming_the_field(
     assert "currency" in (info.value.details() or "") or "UNSUPPORTED_CURRENCY" in str(info.value.trailing_metadata())
 
 
+async def test_a_rule_broken_mid_stream_answers_earlier_messages_then_names_the_field(
+    aml_server: AmlServer, sample: pl.DataFrame, rules: RuleSet
+) -> None:
+    # The fast stream validator hands a broken message to protovalidate: its field path is the error.
+    good, bad = frame_to_transactions(sample.slice(7, 2), rules)
+    good.transaction_id, bad.transaction_id = "mid-stream-good-1", "mid stream bad"  # a space breaks the pattern
+    answered: list[str] = []
+    messages = [pb.ScreenTransactionsRequest(transactions=[tx]) for tx in (good, bad)]
+    async with aml_server.channel("core-banking") as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            async for response in aml_server.stub(channel).ScreenTransactions(iter(messages)):
+                answered += [r.transaction_id for r in response.results]
+    assert answered == ["mid-stream-good-1"]
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "transactions[0].transaction_id" in (info.value.details() or "")
+
+
 async def test_alerts_are_listed_in_signed_pages_with_evidence(aml_server: AmlServer, loaded: Loaded) -> None:
     async with aml_server.channel("investigator") as channel:
         stub = aml_server.stub(channel)

@@ -234,6 +234,34 @@ def test_batch_and_incremental_stream_decide_identically(rules, dev_enriched) ->
     assert batch.hits.height > 0 and batch.alerts.height > 0
 
 
+def test_tiny_micro_batches_decide_like_one_batch(rules, dev_enriched) -> None:
+    # Batches of up to SMALL_TAIL_BATCH transfers update the tail in place and prune it lazily (the
+    # one-transfer-per-message stream); they must still decide exactly like one call, across restores.
+    data = dev_enriched.transactions.drop("row", "step").head(16_000)
+    whole = ScreeningEngine(rules)
+    whole.set_segments(dev_enriched.segments)
+    batch = whole.screen(data)
+
+    stream = ScreeningEngine(rules)
+    stream.set_segments(dev_enriched.segments)
+    results = [stream.screen(data.head(10_000))]
+    rng = np.random.default_rng(11)
+    offset = 10_000
+    while offset < data.height:
+        size = int(rng.choice([1, 1, 2, 3, 7, 17, 250, 1_024, 1_025]))
+        results.append(stream.screen(data.slice(offset, size)))
+        offset += size
+        if len(results) % 150 == 0:
+            blob = stream.state.to_bytes()
+            stream = ScreeningEngine(rules, ScreeningState.from_bytes(blob, rule_set_version=rules.version))
+            stream.set_segments(dev_enriched.segments)
+    assert pl.concat([r.decisions for r in results]).equals(batch.decisions)
+    assert pl.concat([r.hits for r in results]).drop("tx_pos").equals(batch.hits.drop("tx_pos"))
+    assert _merged_alerts(results) == _merged_alerts([batch])
+    tail_hits = pl.concat([r.hits for r in results[1:]])
+    assert tail_hits.height > 0  # the tiny batches did fire rules
+
+
 def test_state_of_another_rule_set_version_is_refused(rules) -> None:
     engine = ScreeningEngine(rules)
     engine.screen(frame([{"src": "A", "dst": "B", "amount": 100, "time": T0}]))
