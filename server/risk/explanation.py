@@ -13,8 +13,10 @@ Owns three pure functions:
   risk factor the engine did not give as a reason or rule (or a prohibited
   attribute such as sex or nationality, never a reason), an unknown reason
   code, a recommendation or risk level other than the engine's (with simple
-  negation handling: "not approved" is consistent with DECLINE). An empty list
-  means the explanation passes.
+  negation handling: "not approved" is consistent with DECLINE), contact details
+  or links; and the whole text when it states no recommendation or names none of
+  the engine's reasons (junk that says nothing checkable must not pass). An empty
+  list means the explanation passes.
 
 The checker is deliberately strict: a false alarm costs a template
 explanation, a miss costs a misleading statement to a customer.
@@ -79,6 +81,17 @@ _RECOMMENDATION_WORDS: tuple[tuple[Recommendation, re.Pattern[str]], ...] = (
     ),
     (Recommendation.REFER, re.compile(r"\b(?:refer(?:s|red|ral)?|manual review)\b", re.I)),
 )
+# How an explanation may name each reason or rule (the concepts above, and the affordability rules'
+# subjects): an explanation must name at least one of the engine's, or it explains nothing.
+_MENTIONS: dict[str, re.Pattern[str]] = {
+    **{code: pattern for _name, pattern, allowed in _CONCEPTS for code in allowed},
+    "DTI_ABOVE_CAP": re.compile(r"\bdebt[- ]to[- ]income\b|\bDTI\b", re.I),
+    "LOAN_TO_INCOME_HIGH": re.compile(r"\bloan[- ]to[- ]income\b|\bLTI\b", re.I),
+    "RESIDUAL_INCOME_BELOW_MINIMUM": re.compile(r"\b(?:residual|disposable) income\b|\bincome left\b", re.I),
+    "NO_INCOME": re.compile(r"\bincome\b", re.I),
+}
+# Contact details and links: never part of an explanation (a planted instruction or a model's junk).
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://\S+|\bwww\.\S+", re.I)
 _RISK_WORDS = re.compile(r"\b(low|medium|moderate|high)[- ]risk\b", re.I)
 _RISK_BY_WORD = {"low": RiskLevel.LOW, "medium": RiskLevel.MEDIUM, "moderate": RiskLevel.MEDIUM, "high": RiskLevel.HIGH}
 
@@ -246,6 +259,17 @@ def check_explanation(text: str, facts: ExplanationFacts) -> list[UnsupportedSpa
     for match in _RISK_WORDS.finditer(text):
         if _RISK_BY_WORD[match.group(1).lower()] is not facts.risk_level:
             flag(match, f"contradicts the risk level {facts.risk_level.value}")
+    for match in _CONTACT.finditer(text):
+        flag(match, "contact details or links are never part of an explanation")
+    # What an explanation must contain: text that passes only because it says nothing checkable (a model's
+    # junk, an e-mail address) is not an explanation.
+    if not any(pattern.search(text) for _recommendation, pattern in _RECOMMENDATION_WORDS):
+        missing = f"does not state the recommendation {facts.recommendation.value}"
+        spans.append(UnsupportedSpan(0, len(text), text, missing))
+    if facts.allowed_codes and not any(
+        code in text or (code in _MENTIONS and _MENTIONS[code].search(text)) for code in facts.allowed_codes
+    ):
+        spans.append(UnsupportedSpan(0, len(text), text, "names none of the engine's reasons"))
     spans.sort(key=lambda span: (span.start, span.end))
     return spans
 
