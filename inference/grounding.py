@@ -265,3 +265,40 @@ def find_unsupported(
         if reason:
             unsupported.append(UnsupportedSpan(claim.start, claim.end, claim.text, reason))
     return unsupported
+
+
+# E-mail addresses and links: never part of an answer, explanation, summary or report (a planted
+# instruction, or a small model's junk such as "extrplanation@gmail.com").
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://\S+|\bwww\.\S+", re.I)
+# Words that say nothing about a subject: shared by almost any two sentences of a rule or a contract.
+_GENERIC = frozenset(
+    "shall must should would could which where there their these those other about with from this that have "
+    "been will into such also than then when what only each more most very over under upon them they your "
+    "ours does done make made were being".split()
+)
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+def find_contact_details(text: str) -> list[UnsupportedSpan]:
+    """The e-mail addresses and links in ``text``, each as an unsupported span."""
+    return [
+        UnsupportedSpan(m.start(), m.end(), m.group(0), "contact details or links are never part of generated text")
+        for m in _CONTACT.finditer(text)
+    ]
+
+
+def content_stems(text: str) -> set[str]:
+    """The subject words of ``text``: words of four letters or more, not generic, cut to five letters (so
+    "records" meets "record" and "compliance" meets "comply")."""
+    return {word[:5] for word in _WORD.findall(text.lower()) if word not in _GENERIC}
+
+
+def says_something_of(text: str, facts: Iterable[str]) -> bool:
+    """Whether ``text`` shares at least one subject word with ``facts`` (:func:`content_stems`).
+
+    The grounding checks refute what a text states; text that states nothing checkable (a small model's
+    unrelated story) passes them. This is the complementary floor: generated text must at least speak of
+    what it was given. Paraphrase sharing no subject word at all fails it, the safe direction.
+    """
+    wanted = content_stems(text)
+    return bool(wanted) and any(wanted & content_stems(fact) for fact in facts)

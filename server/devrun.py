@@ -25,6 +25,7 @@ from typing import Any
 
 import grpc
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -398,9 +399,9 @@ def _answer_panel(reply: Any) -> str:
         f"intent {reply.intent} ({reply.intent_confidence:.2f}), llm_available {reply.llm_available}",
     ]
     if reply.answer:
-        lines.append(reply.answer)
+        lines.append(escape(reply.answer))  # model output: brackets shown as written, never console markup
     for citation in reply.citations:
-        lines.append(f"  [cited] {citation.document_id} / {citation.chunk_id[:16]}  {citation.title}")
+        lines.append(escape(f"  [cited] {citation.document_id} / {citation.chunk_id[:16]}  {citation.title}"))
     if reply.escalated:
         lines.append(
             f"handed to a person: {customer.EscalationReason.Name(reply.escalation_reason)} "

@@ -16,6 +16,7 @@ import typer
 from fintech.common.v1 import common_pb2
 from fintech.compliance.v1 import compliance_service_pb2 as pb
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -273,7 +274,7 @@ def print_analysis(analysis: pb.RegulationAnalysis, console: Console, *, limit: 
         failed = sum(1 for s in analysis.summaries if s.validation_outcome != common_pb2.VALIDATION_OUTCOME_PASSED)
         console.print(
             Panel(
-                analysis.overall_summary.summary or "(no grounded overall summary)",
+                escape(analysis.overall_summary.summary) or "(no grounded overall summary)",
                 title=f"LLM summary: {outcome}; {failed} of {len(analysis.summaries)} clause items failed",
             )
         )

@@ -24,7 +24,7 @@ from typing import Any
 import pydantic
 
 from inference.generation import StructuredResult, generate_structured
-from inference.grounding import find_unsupported
+from inference.grounding import find_contact_details, find_unsupported, says_something_of
 from inference.pool import Priority
 from inference.prompts import PromptTemplate, parse_template
 from server.compliance.domain import (
@@ -161,6 +161,10 @@ def check_item(
         spans.append(Span(0, 0, "", "cites no clause that was given to the model"))
     for span in find_unsupported(summary, facts, citation_ids=cited):
         spans.append(Span(span.start, span.end, span.text, span.reason))
+    for span in find_contact_details(summary):
+        spans.append(Span(span.start, span.end, span.text, span.reason))
+    if facts and not says_something_of(summary, facts):
+        spans.append(Span(0, len(summary), summary, "says nothing the cited clauses say"))
     return CheckedSummary(cited, summary, Outcome.FAILED if spans else Outcome.PASSED, tuple(spans))
 
 

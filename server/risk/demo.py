@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -53,7 +54,7 @@ def _show(title: str, assessment: Any) -> None:
         f"instalment {money(repayment.monthly_instalment)}  DTI {repayment.debt_to_income_before} -> "
         f"{repayment.debt_to_income_after}  LTI {repayment.loan_to_income}  disposable "
         f"{money(repayment.disposable_income)}\n"
-        f"[bold]explanation ({source}; {validation})[/bold]: {assessment.explanation}\n"
+        f"[bold]explanation ({source}; {validation})[/bold]: {escape(assessment.explanation)}\n"
         f"model {assessment.provenance.model_id[:23]}...  rules {assessment.provenance.rule_set_version}  "
         f"audit record {assessment.provenance.audit_record_id}"
         + (f"\nreview {assessment.review_id} opened for a loan officer" if assessment.review_id else "")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from inference.grounding import find_contact_details
 from server.risk.domain import LoanAssessment, Recommendation, RiskLevel, UnsupportedSpan
 
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])(?:\s?%)?")
@@ -90,8 +91,6 @@ _MENTIONS: dict[str, re.Pattern[str]] = {
     "RESIDUAL_INCOME_BELOW_MINIMUM": re.compile(r"\b(?:residual|disposable) income\b|\bincome left\b", re.I),
     "NO_INCOME": re.compile(r"\bincome\b", re.I),
 }
-# Contact details and links: never part of an explanation (a planted instruction or a model's junk).
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://\S+|\bwww\.\S+", re.I)
 _RISK_WORDS = re.compile(r"\b(low|medium|moderate|high)[- ]risk\b", re.I)
 _RISK_BY_WORD = {"low": RiskLevel.LOW, "medium": RiskLevel.MEDIUM, "moderate": RiskLevel.MEDIUM, "high": RiskLevel.HIGH}
 
@@ -259,8 +258,7 @@ def check_explanation(text: str, facts: ExplanationFacts) -> list[UnsupportedSpa
     for match in _RISK_WORDS.finditer(text):
         if _RISK_BY_WORD[match.group(1).lower()] is not facts.risk_level:
             flag(match, f"contradicts the risk level {facts.risk_level.value}")
-    for match in _CONTACT.finditer(text):
-        flag(match, "contact details or links are never part of an explanation")
+    spans += [UnsupportedSpan(c.start, c.end, c.text, c.reason) for c in find_contact_details(text)]
     # What an explanation must contain: text that passes only because it says nothing checkable (a model's
     # junk, an e-mail address) is not an explanation.
     if not any(pattern.search(text) for _recommendation, pattern in _RECOMMENDATION_WORDS):

@@ -5,6 +5,7 @@ FAILED), a 100,000-word regulation with bounded concurrency, storage (sealed) an
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
 import uuid
 from pathlib import Path
@@ -19,7 +20,7 @@ from server.audit.records import AuditKind
 from server.audit.tables import audit_records
 from server.compliance.corpus.synthetic import synthetic_regulation
 from server.compliance.domain import DocumentFormat
-from server.compliance.llm import LlmCall, Outcome, summarise
+from server.compliance.llm import LlmCall, Outcome, clause_texts, summarise
 from server.compliance.parsing import parse_document
 from server.compliance.planning import iter_map_chunks
 from server.compliance.repositories import AnalysisRepository, analyses
@@ -181,7 +182,9 @@ async def test_a_100k_word_regulation_is_summarised_chunk_by_chunk(
     assert len(chunks) > 50
     # Every map answer cites the first chunk's first clause: grounded there, a foreign citation elsewhere.
     first_id = chunks[0].clause_ids[-1]
-    llm.set_default(_answer(([first_id], "A summary without figures.")))
+    # A summary in the clause's own words (no figures): it must speak of what it cites to pass.
+    words = re.findall(r"[A-Za-z]{4,}", clause_texts(document)[first_id])[:8]
+    llm.set_default(_answer(([first_id], "In short: " + " ".join(words) + ".")))
     response = await compliance.officer.AnalyzeRegulation(
         _request(content, summaries=True, regulation_id="long-rule"), timeout=240
     )
@@ -281,3 +284,21 @@ async def test_without_an_llm_summaries_are_refused_and_say_why(compliance: Comp
     finally:
         reset_caller(token)
         servicer.executor.shutdown()
+
+
+async def test_a_summary_that_says_nothing_of_its_clause_fails(
+    compliance: ComplianceStack, llm: FakeOpenAIServer
+) -> None:
+    """Nothing in it to refute is not enough: the development model once summarised a rule with a story."""
+    llm.script(
+        _answer(
+            (["art1.p1"], "A story about a young girl who goes to see the doctor."),
+            (["art1.p2"], "Disclosure records are kept for 5 years; see https://example.com/rules."),
+        ),
+        GROUNDED_REDUCE,
+    )
+    analysis = (await compliance.officer.AnalyzeRegulation(_request(RULE, summaries=True))).analysis
+    reasons = {tuple(s.clause_ids): [u.reason for u in s.unsupported_spans] for s in analysis.summaries}
+    assert reasons[("art1.p1",)] == ["says nothing the cited clauses say"]
+    assert reasons[("art1.p2",)] == ["contact details or links are never part of generated text"]
+    assert analysis.overall_summary.validation_outcome == common_pb2.VALIDATION_OUTCOME_FAILED
