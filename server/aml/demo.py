@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -177,9 +178,11 @@ def step_aml_report(platform: Platform) -> None:
             console.print(Panel(f"{error.code.name} {error.reason}: {error.message}", title="AML 5. SAR draft"))
             return
     outcome = common_pb2.ValidationOutcome.Name(draft.validation_outcome).removeprefix("VALIDATION_OUTCOME_")
-    lines = [f"case {case.case_id}: validation {outcome} (model {draft.provenance.llm_model})", "", draft.narrative]
+    # The narrative is model output: escaped, so brackets in it are shown, never taken as console markup.
+    heading = f"case {case.case_id}: validation {outcome} (model {draft.provenance.llm_model})"
+    lines = [heading, "", escape(draft.narrative)]
     for span in draft.unsupported_spans:
-        lines.append(f"  [unsupported] {span.text!r}: {span.reason}")
+        lines.append(escape(f"  [unsupported] {span.text!r}: {span.reason}"))
     console.print(Panel("\n".join(lines), title="AML 5. DraftSuspiciousActivityReport: grounded against the case"))
 
 

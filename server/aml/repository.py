@@ -7,6 +7,7 @@ rest is stored in clear for search.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.aml.screening import TRANSACTION_SCHEMA
-from server.aml.tables import alert_history, alerts, cases, screening_state, transactions
+from server.aml.tables import alert_history, alerts, cases, screening_state, state_chunks, transactions
 
 # SQLite allows 32,766 host parameters per statement; id look-ups go in chunks well below it.
 _IN_CHUNK = 900
@@ -294,7 +295,71 @@ async def load_state(conn: AsyncConnection, *, for_update: bool = False) -> Stor
     row = (await conn.execute(query)).first()
     if row is None:
         return None
-    return StoredState(int(row.version), str(row.rule_set_version), bytes(row.blob), int(row.covered_seq))
+    blob = bytes(row.blob)
+    if blob.startswith(CHUNK_MANIFEST_PREFIX):
+        blob = await _assemble_chunks(conn, blob)
+    return StoredState(int(row.version), str(row.rule_set_version), blob, int(row.covered_seq))
+
+
+# A state blob written in parts is stored as this prefix and a JSON manifest (an ``.npz`` blob starts
+# with ``PK``, so the two cannot be confused).
+CHUNK_MANIFEST_PREFIX = b"AML-STATE-CHUNKS\n"
+
+
+def chunk_manifest(generation: str, parts: int, blob: bytes) -> bytes:
+    """The ``blob`` value that names a checkpoint written in ``parts`` parts under ``generation``."""
+    body = {"generation": generation, "parts": parts, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    return CHUNK_MANIFEST_PREFIX + json.dumps(body, sort_keys=True).encode()
+
+
+async def _assemble_chunks(conn: AsyncConnection, manifest: bytes) -> bytes:
+    """The whole blob a manifest names, checked against its length and digest.
+
+    Raises:
+        ValueError: parts are missing or the assembled blob does not match the manifest.
+    """
+    body = json.loads(manifest[len(CHUNK_MANIFEST_PREFIX) :].decode())
+    c = state_chunks.c
+    rows = (
+        await conn.execute(sa.select(c.part, c.data).where(c.generation == body["generation"]).order_by(c.part))
+    ).all()
+    if [int(r.part) for r in rows] != list(range(int(body["parts"]))):
+        raise ValueError(f"state checkpoint {body['generation']!r}: {len(rows)} of {body['parts']} parts stored")
+    blob = b"".join(bytes(r.data) for r in rows)
+    if len(blob) != int(body["bytes"]) or hashlib.sha256(blob).hexdigest() != body["sha256"]:
+        raise ValueError(f"state checkpoint {body['generation']!r}: assembled blob does not match its manifest")
+    return blob
+
+
+async def insert_state_chunk(conn: AsyncConnection, *, generation: str, version: int, part: int, data: bytes) -> None:
+    """Store one part of a checkpoint that is not published yet."""
+    await conn.execute(state_chunks.insert().values(generation=generation, version=version, part=part, data=data))
+
+
+async def count_state_chunks(conn: AsyncConnection, generation: str) -> int:
+    """Parts stored under ``generation`` (checked before a checkpoint is published)."""
+    c = state_chunks.c
+    return int((await conn.execute(sa.select(sa.func.count()).where(c.generation == generation))).scalar() or 0)
+
+
+async def stale_state_chunks(
+    conn: AsyncConnection, *, published_version: int, published_generation: str
+) -> list[tuple[str, int]]:
+    """``(generation, part)`` of parts no published state can name any more (superseded or abandoned).
+
+    That is every part written for a version up to ``published_version`` other than the published
+    generation's; parts for a later version (another replica writing its next checkpoint) are left alone.
+    """
+    c = state_chunks.c
+    query = sa.select(c.generation, c.part).where(c.version <= published_version, c.generation != published_generation)
+    rows = (await conn.execute(query)).all()
+    return [(str(r.generation), int(r.part)) for r in rows]
+
+
+async def delete_state_chunk(conn: AsyncConnection, generation: str, part: int) -> None:
+    """Delete one stale part (one per transaction: ``secure_delete`` zeroes its pages)."""
+    c = state_chunks.c
+    await conn.execute(state_chunks.delete().where(c.generation == generation, c.part == part))
 
 
 async def state_version(conn: AsyncConnection, *, for_update: bool = False) -> tuple[int, int] | None:

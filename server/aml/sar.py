@@ -3,12 +3,15 @@
 The facts are lines of text rendered from the case's stored investigation (accounts and roles,
 money paths, transfers with ids, amounts and dates, alerts). The LLM writes the narrative from
 them through validated generation; every amount, date, account and transaction id in the draft is
-then checked against the same lines (``inference.grounding.find_unsupported``). A draft with an
+then checked against the same lines (``inference.grounding.find_unsupported``), and the draft must
+name one of the case's accounts and carry no contact details or links. A draft with an
 unsupported span is returned marked FAILED with the spans, never as a valid report.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -17,7 +20,7 @@ from typing import Any
 
 import pydantic
 
-from inference.grounding import UnsupportedSpan, find_unsupported
+from inference.grounding import UnsupportedSpan, find_contact_details, find_unsupported
 from inference.prompts import PromptTemplate, parse_template
 from server.aml.repository import StoredAlert, StoredCase
 
@@ -101,15 +104,27 @@ class CheckedDraft:
         return not self.unsupported
 
 
-def check_draft(narrative: str, facts: list[str], transaction_ids: list[str]) -> CheckedDraft:
+
+def check_draft(
+    narrative: str, facts: list[str], transaction_ids: list[str], account_ids: Sequence[str] = ()
+) -> CheckedDraft:
     """Ground a narrative against the facts; list where it cites each transaction id.
+
+    Besides every amount, date and id being in the facts, a narrative must be about this case: it names at
+    least one of the case's accounts (text that says nothing checkable, such as a development model's
+    unrelated story, would otherwise pass), and it carries no contact details or links.
 
     Args:
         narrative: The model's text.
         facts: The fact lines it was given.
         transaction_ids: Transaction ids of the case (for the claims).
+        account_ids: The case's accounts; when given, the narrative must name one of them.
     """
-    unsupported = find_unsupported(narrative, facts)
+    unsupported = list(find_unsupported(narrative, facts))
+    unsupported += find_contact_details(narrative)
+    if account_ids and not any(re.search(rf"(?<![\w-]){re.escape(a)}(?![\w-])", narrative) for a in account_ids):
+        unsupported.append(UnsupportedSpan(0, len(narrative), narrative, "names none of the case's accounts"))
+    unsupported.sort(key=lambda span: (span.start, span.end))
     claims: list[tuple[int, int, str]] = []
     for tx_id in sorted(set(transaction_ids), key=len, reverse=True):
         start = narrative.find(tx_id)

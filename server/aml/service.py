@@ -37,6 +37,7 @@ from server.aml.mapping import (
     screening_answers,
     us_to_timestamp,
 )
+from server.aml.metrics import register_checkpoints
 from server.aml.monitor import TransactionMonitor
 from server.aml.network import ENGINE_NAME as NETWORK_ENGINE
 from server.aml.network import ENGINE_VERSION as NETWORK_ENGINE_VERSION
@@ -675,7 +676,7 @@ class AmlServicer(pb_grpc.AMLServiceServicer):
             priority=Priority.INTERACTIVE,
         )
         tx_ids = [t["transaction_id"] for t in case.facts.get("transfers", [])]
-        checked = check_draft(generated.value.narrative, facts, tx_ids)
+        checked = check_draft(generated.value.narrative, facts, tx_ids, list(case.account_ids))
         outcome = ValidationOutcome.PASSED if checked.passed else ValidationOutcome.FAILED
         pb_outcome = common_pb2.VALIDATION_OUTCOME_PASSED if checked.passed else common_pb2.VALIDATION_OUTCOME_FAILED
 
@@ -759,12 +760,15 @@ async def build(ctx: AppContext) -> ServiceBinding:
         clock=ctx.clock,
         pool=ctx.resources.get("inference"),
     )
+    register_checkpoints(servicer.monitor, ctx.resources.get("metrics_registry"))
     return ServiceBinding(
         name="aml",
         full_name=SERVICE,
         servicer=servicer,
         add_to_server=pb_grpc.add_AMLServiceServicer_to_server,
         readiness=db.ping,
+        # Shutdown waits for a state checkpoint in flight (nothing is lost without it; it saves a replay).
+        close=servicer.monitor.aclose,
     )
 
 

@@ -30,7 +30,7 @@ class AmlSettings(Section):
     (docs/aml.md)."""
     state_checkpoint_transactions: int = Field(50_000, ge=0)
     """... and after at least this many transactions since the last checkpoint (bounds the replay after a
-    restart; keeps the megabyte blob off the path of small micro-batches)."""
+    restart). The checkpoint is written in the background, in parts, while the stream goes on (docs/aml.md)."""
     investigation_max_accounts: int = Field(2_000, ge=1, le=20_000)
     """Default ``max_accounts`` of ``InvestigateNetwork`` when the request leaves it 0."""
     investigation_max_hops: int = Field(3, ge=1, le=8)

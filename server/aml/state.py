@@ -155,6 +155,33 @@ class ScreeningState:
             return np.fromiter((known[c] for codes in columns for c in codes.to_list()), np.int64)
         return pl.concat(list(columns)).replace_strict(known, return_dtype=pl.Int64).to_numpy()
 
+    def snapshot(self) -> ScreeningState:
+        """An independent copy (arrays copied) that later micro-batches cannot change.
+
+        The engine updates the arrays in place (``np.add.at`` on the aggregates), so a checkpoint
+        serialised while the stream goes on works on this copy; copying costs ~2 ms for a 16 MB state
+        where serialising costs ~36 ms and committing the blob 100-300 ms.
+        """
+        return ScreeningState(
+            rule_set_version=self.rule_set_version,
+            n_currencies=self.n_currencies,
+            n_segments=self.n_segments,
+            account_ids=self.account_ids.clone(),
+            accounts={name: values.copy() for name, values in self.accounts.items()},
+            seen_places=self.seen_places.copy(),
+            country_codes=list(self.country_codes),
+            peer_count=self.peer_count.copy(),
+            peer_qlog=self.peer_qlog.copy(),
+            peer_day_count=self.peer_day_count.copy(),
+            peer_day_qlog=self.peer_day_qlog.copy(),
+            peer_day=self.peer_day,
+            tail={name: column.copy() for name, column in self.tail.items()},
+            recent_ids=self.recent_ids.clone(),
+            recent_seq0=self.recent_seq0,
+            watermark=self.watermark,
+            next_seq=self.next_seq,
+        )
+
     def to_bytes(self) -> bytes:
         """Serialise the whole state."""
         header = {

@@ -1,4 +1,4 @@
-"""Table definitions of the AML store (mirror ``aml_0001``), for queries in code.
+"""Table definitions of the AML store (mirror ``aml_0001`` and ``aml_0002``), for queries in code.
 
 Transactions are the shared history every replica screens against; the screening state is the
 engine's blob with an optimistic version; alerts carry their evidence and status history; cases
@@ -40,6 +40,17 @@ screening_state = sa.Table(
     sa.Column("blob", sa.LargeBinary, nullable=False),
     sa.Column("covered_seq", sa.BigInteger, nullable=False),
     sa.Column("updated_us", sa.BigInteger, nullable=False),
+)
+
+# The parts of checkpoints written off the stream's commit path (``aml_0002``): ``generation`` names one
+# checkpoint, ``version`` is the state version it is written for (older ones are garbage).
+state_chunks = sa.Table(
+    "aml_state_chunks",
+    metadata,
+    sa.Column("generation", sa.String(64), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 alerts = sa.Table(

@@ -309,6 +309,22 @@ async def test_sar_draft_is_grounded_against_the_case(aml_server: AmlServer, loa
                 pb.DraftSuspiciousActivityReportRequest(request_id=str(uuid.uuid4()), case_id=case.case_id)
             )
         ).draft
+        # Text with nothing to refute is not a report: the development model once drafted a children's story.
+        drafts = {}
+        for name, narrative in (
+            ("story", "A story about a young girl who goes to see the doctor,"),
+            ("contact", f"{text} Questions to aml-desk@bank.example."),
+        ):
+            aml_server.llm.script({"kind": "ok", "content": json.dumps({"narrative": narrative})})
+            drafts[name] = (
+                await stub.DraftSuspiciousActivityReport(
+                    pb.DraftSuspiciousActivityReportRequest(request_id=str(uuid.uuid4()), case_id=case.case_id)
+                )
+            ).draft
+    assert drafts["story"].validation_outcome == common_pb2.VALIDATION_OUTCOME_FAILED
+    assert [s.reason for s in drafts["story"].unsupported_spans] == ["names none of the case's accounts"]
+    assert drafts["contact"].validation_outcome == common_pb2.VALIDATION_OUTCOME_FAILED
+    assert [s.text for s in drafts["contact"].unsupported_spans] == ["aml-desk@bank.example"]
     assert good.validation_outcome == common_pb2.VALIDATION_OUTCOME_PASSED, list(good.unsupported_spans)
     assert not good.unsupported_spans and good.provenance.audit_record_id
     assert bad.validation_outcome == common_pb2.VALIDATION_OUTCOME_FAILED
@@ -340,4 +356,5 @@ async def test_walkthrough_steps_run_against_the_server(
     shown = capsys.readouterr().out
     assert "10,000 new" in shown  # the first 20,000 of the 30,000 were already stored
     assert "CLEAR" in shown and "InvestigateNetwork" in shown
-    assert "validation PASSED" in shown
+    # The scripted draft names no account of the case: shown as FAILED, never as a valid report.
+    assert "validation FAILED" in shown and "[unsupported]" in shown

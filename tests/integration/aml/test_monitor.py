@@ -36,7 +36,9 @@ async def test_failed_commit_restores_state_and_replicas_share_one_history(
     expected = screen_all(rules, data).decisions
     first = _monitor(platform, rules)
     await first.process(data.slice(0, 2_000), None, rpc="test", caller="spiffe://test/first")
+    await first.wait_checkpoint()  # written in the background after the commit
     version = first.state_version
+    assert version == 1 and first.checkpoints_written == 1
     # No caller is bound outside an RPC: the audit append (last in the transaction) refuses, the
     # whole batch rolls back and the in-memory state goes back to the committed one.
     with pytest.raises(InvalidArgument):
@@ -46,11 +48,13 @@ async def test_failed_commit_restores_state_and_replicas_share_one_history(
     async with db.read() as conn:
         assert await repo.last_transaction_seq(conn) == 2_000
     retried = await first.process(data.slice(2_000, 2_000), None, rpc="test", caller="spiffe://test/first")
+    await first.wait_checkpoint()
     # A second replica picks the shared state up from the database and continues it.
     second = _monitor(platform, rules)
     third = await second.process(
         data.slice(4_000, 2_000), ["Acme Ltd"] * 2_000, rpc="test", caller="spiffe://test/second"
     )
+    await second.wait_checkpoint()
     assert second.state_version == version + 2
     got = pl.concat([retried.result.decisions, third.result.decisions])
     want = expected.slice(2_000, 4_000)
@@ -82,6 +86,7 @@ async def test_restart_between_checkpoints_replays_the_history_and_decides_ident
     before = monitor()
     for start in range(0, 3_000, 500):
         await before.process(data.slice(start, 500), None, rpc="test", caller="spiffe://test/a")
+    await before.wait_checkpoint()
     assert before.state_version == 1, "one checkpoint after the fourth batch"
     # The process dies here; the blob covers 2,000 transfers, the history holds 3,000.
     after = monitor()

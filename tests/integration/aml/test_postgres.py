@@ -23,6 +23,7 @@ from server.aml.monitor import TransactionMonitor
 from server.aml.rules import RuleSet
 from server.aml.screening import screen_all
 from server.aml.service import SCREEN_RPC, UPDATE_RPC, AmlServicer, build
+from server.aml.state import ScreeningState
 from server.audit.log import AuditFilter
 from server.runtime.context import AppContext
 from server.runtime.pki import DevPki
@@ -98,6 +99,16 @@ async def test_ingest_screen_replicas_and_alert_workflow_on_postgresql(
     )
     assert replica.replayed == INGESTED + STREAMED
     assert outcome.result.decisions.equals(expected.slice(INGESTED + STREAMED, REPLICA))
+    # Its checkpoint is written in the background, in parts (no lock taken on PostgreSQL), and published
+    # under the state row's lock; it loads whole (parts assembled, length and digest checked) and names
+    # everything committed so far as its watermark.
+    await replica.wait_checkpoint()
+    assert (replica.checkpoints_written, replica.checkpoint_failures) == (1, 0), replica.last_checkpoint_error
+    async with ctx.require("database").read() as conn:
+        checkpoint = await repo.load_state(conn)
+        assert checkpoint is not None and checkpoint.version == replica.state_version
+        assert checkpoint.covered_seq == await repo.last_transaction_seq(conn)
+    assert ScreeningState.from_bytes(checkpoint.blob, rule_set_version=rules.version).n_accounts > 0
     async with ctx.require("database").read() as conn:
         assert await repo.last_transaction_seq(conn) >= INGESTED + STREAMED + REPLICA
         stored = await repo.known_transactions(conn, data["transaction_id"].to_list())
