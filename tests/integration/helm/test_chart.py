@@ -257,6 +257,8 @@ def test_rendered_server_configuration_is_what_the_code_accepts(production_docs:
         assert groups == ["deepseek-chat", "deepseek-fallback"]
         assert all(g.dns_name.endswith(".bank-prod.svc.cluster.local") for g in settings.inference.groups)
         assert settings.inference.tls.cert_file is not None
+        if settings.server.services == ["compliance"]:
+            assert settings.compliance.review_processes == 2  # one per core of the pod's limit
     job = of_kind(production_docs, "Job")[0]
     env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     Settings.model_validate(
