@@ -286,7 +286,7 @@ async def test_database_built_encoding_is_the_python_encoding(stack: Stack) -> N
 @pytest.mark.parametrize("tampered", ["decision || {nul}", "{nul} || decision", "decision || {nul} || 'X'"])
 async def test_nul_smuggled_into_a_text_column_is_named(stack: Stack, tampered: str) -> None:
     await fill(stack, n=6)
-    statement = f"UPDATE audit_records SET decision = {tampered} WHERE seq = 4"  # noqa: S608 - test constants
+    statement = f"UPDATE audit_records SET decision = {tampered} WHERE seq = 4"
     if stack.db.dialect == "postgresql":
         with pytest.raises(Exception, match="null character not permitted"):  # nothing can be smuggled there
             await sql(stack, statement.format(nul="chr(0)"))

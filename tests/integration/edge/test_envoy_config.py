@@ -57,7 +57,8 @@ def test_transcoder_rejects_an_unknown_service(pki: DevPki, tmp_path: Path) -> N
 
 
 def test_rendered_k8s_bootstrap_in_the_repository_is_fresh() -> None:
-    assert (REPO / "envoy" / "envoy-k8s.yaml").read_text() == to_yaml(k8s_profile()), "run: python -m server.edge.render"
+    rendered = to_yaml(k8s_profile())
+    assert (REPO / "envoy" / "envoy-k8s.yaml").read_text() == rendered, "run: python -m server.edge.render"
     chart_file = REPO / "helm" / "fintech-platform" / "files" / "envoy.yaml"
     assert chart_file.read_text() == to_yaml(k8s_profile("__NAMESPACE__")), "run: python -m server.edge.render"
 

@@ -13,7 +13,7 @@ from tests.fixtures.runtime import running_server, settings_for, stateful_contex
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback URL of the test's own server
+    with urllib.request.urlopen(url, timeout=5) as reply:
         return str(reply.read().decode())
 
 

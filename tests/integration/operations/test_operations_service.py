@@ -40,7 +40,7 @@ async def with_pool(pki: DevPki, tmp_path, fake_openai_factory):  # type: ignore
 
 
 async def test_platform_status_lists_services_and_every_endpoint(with_pool, pki: DevPki) -> None:  # type: ignore[no-untyped-def]
-    running, primary, fallback = with_pool
+    running, primary, _fallback = with_pool
     async with _channel(pki, running.port) as channel:
         status = await OperationsServiceClient(channel).get_platform_status(request=ops.GetPlatformStatusRequest())
     services = {s.service: s.state for s in status.services}
@@ -54,7 +54,7 @@ async def test_platform_status_lists_services_and_every_endpoint(with_pool, pki:
 
 
 async def test_drill_moves_traffic_to_the_fallback_and_back_without_failures(with_pool, pki: DevPki) -> None:  # type: ignore[no-untyped-def]
-    running, primary, fallback = with_pool
+    running, _primary, fallback = with_pool
     async with _channel(pki, running.port) as channel:
         report = await OperationsServiceClient(channel).run_inference_drill(
             request=ops.RunInferenceDrillRequest(outage_seconds=2, requests_per_second=20), timeout=60
@@ -164,7 +164,8 @@ async def test_inference_cli_shows_the_pool_and_runs_the_drill(with_pool, pki: D
     status = await asyncio.to_thread(runner.invoke, app, ["inference", "status", *common])
     assert status.exit_code == 0, status.output
     assert "deepseek-chat" in status.output and "HEALTHY" in status.output
-    drill = await asyncio.to_thread(runner.invoke, app, ["inference", "drill", "--outage", "2", "--rate", "10", *common])
+    arguments = ["inference", "drill", "--outage", "2", "--rate", "10", *common]
+    drill = await asyncio.to_thread(runner.invoke, app, arguments)
     assert drill.exit_code == 0, drill.output
     assert "failed 0" in drill.output and "deepseek-fallback" in drill.output
     denied = await asyncio.to_thread(runner.invoke, app, ["inference", "status", "--role", "agent", *common])

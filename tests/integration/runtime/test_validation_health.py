@@ -120,7 +120,8 @@ async def test_metrics_count_rpcs_by_method_and_code(server, pki: DevPki) -> Non
         for s in family.samples
     }
     method = "/fintech.risk.v1.RiskService/GetModelCard"
-    assert samples.get(("fintech_rpc_requests_total", (("code", "PERMISSION_DENIED"), ("method", method))), 0) >= 1, body
+    denied = (("code", "PERMISSION_DENIED"), ("method", method))
+    assert samples.get(("fintech_rpc_requests_total", denied), 0) >= 1, body
     assert any(name == "fintech_rpc_duration_seconds_bucket" for name, _ in samples)
     assert samples.get(("fintech_rpc_auth_failures_total", (("reason", "ROLE_NOT_ALLOWED"),)), 0) >= 1
 

@@ -51,7 +51,6 @@ def test_resource_exhausted_carries_retry_delay() -> None:
 
 def test_component_errors_map_by_their_status_code() -> None:
     from inference.errors import InferenceUnavailable, TokenBudgetExceeded
-
     from server.runtime.errors import from_component_error
 
     unavailable = from_component_error(InferenceUnavailable("no endpoint could serve"))
