@@ -27,6 +27,26 @@ from server.runtime.errors import FieldViolation, InvalidArgument
 DOMAIN = "aml.fintech"
 
 
+def _unsupported_currency(field: str, rules: RuleSet) -> InvalidArgument:
+    """UNSUPPORTED_CURRENCY naming ``field`` (a currency the rule set has no thresholds for)."""
+    return InvalidArgument(
+        message="no thresholds for this currency",
+        reason="UNSUPPORTED_CURRENCY",
+        domain=DOMAIN,
+        violations=[FieldViolation(field, f"one of {sorted(rules.currencies)}")],
+    )
+
+
+def _amount_precision(field: str, step: int, currency: str) -> InvalidArgument:
+    """AMOUNT_PRECISION naming ``field`` (nanos not a multiple of the currency's minor unit ``step``)."""
+    return InvalidArgument(
+        message="amount finer than the currency's minor unit",
+        reason="AMOUNT_PRECISION",
+        domain=DOMAIN,
+        violations=[FieldViolation(field, f"must be a multiple of {step} for {currency}")],
+    )
+
+
 def money_to_minor(money: common_pb2.Money, digits: int, field: str) -> int:
     """``Money`` to integer minor units.
 
@@ -35,12 +55,7 @@ def money_to_minor(money: common_pb2.Money, digits: int, field: str) -> int:
     """
     step = 10 ** (9 - digits)
     if money.nanos % step:
-        raise InvalidArgument(
-            message="amount finer than the currency's minor unit",
-            reason="AMOUNT_PRECISION",
-            domain=DOMAIN,
-            violations=[FieldViolation(f"{field}.nanos", f"must be a multiple of {step} for {money.currency_code}")],
-        )
+        raise _amount_precision(f"{field}.nanos", step, money.currency_code)
     scale: int = 10**digits
     minor: int = int(money.units) * scale + int(money.nanos) // step
     return minor
@@ -80,14 +95,7 @@ def transactions_to_frame(
     digits_of = {code: spec.minor_digits for code, spec in rules.currencies.items()}
     unknown = next((i for i, c in enumerate(currencies) if c not in digits_of), None)
     if unknown is not None:
-        raise InvalidArgument(
-            message="no thresholds for this currency",
-            reason="UNSUPPORTED_CURRENCY",
-            domain=DOMAIN,
-            violations=[
-                FieldViolation(f"{field}[{unknown}].amount.currency_code", f"one of {sorted(rules.currencies)}")
-            ],
-        )
+        raise _unsupported_currency(f"{field}[{unknown}].amount.currency_code", rules)
     if len(amounts) < _COLUMNWISE_MIN:
         # A few transfers (one per message on a latency-bound stream): plain Python beats the fixed
         # cost of the expressions below.
@@ -118,15 +126,7 @@ def transactions_to_frame(
     too_fine = checked["too_fine"].arg_true()
     if too_fine.len():
         i = int(too_fine[0])
-        step_i = 10 ** (9 - digits_of[currencies[i]])
-        raise InvalidArgument(
-            message="amount finer than the currency's minor unit",
-            reason="AMOUNT_PRECISION",
-            domain=DOMAIN,
-            violations=[
-                FieldViolation(f"{field}[{i}].amount.nanos", f"must be a multiple of {step_i} for {currencies[i]}")
-            ],
-        )
+        raise _amount_precision(f"{field}[{i}].amount.nanos", 10 ** (9 - digits_of[currencies[i]]), currencies[i])
     return _frame(transactions, checked["minor"], currencies, checked["time_us"])
 
 
@@ -140,26 +140,11 @@ def check_amounts(columns: TransactionColumns, rules: RuleSet, field: str = "tra
     digits_of = {code: spec.minor_digits for code, spec in rules.currencies.items()}
     if not set(currencies) <= digits_of.keys():
         unknown = next(i for i, c in enumerate(currencies) if c not in digits_of)
-        raise InvalidArgument(
-            message="no thresholds for this currency",
-            reason="UNSUPPORTED_CURRENCY",
-            domain=DOMAIN,
-            violations=[
-                FieldViolation(f"{field}[{unknown}].amount.currency_code", f"one of {sorted(rules.currencies)}")
-            ],
-        )
+        raise _unsupported_currency(f"{field}[{unknown}].amount.currency_code", rules)
     too_fine = np.flatnonzero(columns.nanos % _step(columns, digits_of))
     if too_fine.size:
         i = int(too_fine[0])
-        step_i = 10 ** (9 - digits_of[currencies[i]])
-        raise InvalidArgument(
-            message="amount finer than the currency's minor unit",
-            reason="AMOUNT_PRECISION",
-            domain=DOMAIN,
-            violations=[
-                FieldViolation(f"{field}[{i}].amount.nanos", f"must be a multiple of {step_i} for {currencies[i]}")
-            ],
-        )
+        raise _amount_precision(f"{field}[{i}].amount.nanos", 10 ** (9 - digits_of[currencies[i]]), currencies[i])
 
 
 def _digits(columns: TransactionColumns, digits_of: Mapping[str, int]) -> Any:
@@ -371,12 +356,7 @@ def investigation_request_from_proto(
     if request.HasField("min_amount") and (request.min_amount.units or request.min_amount.nanos):
         spec = rules.currencies.get(request.min_amount.currency_code)
         if spec is None:
-            raise InvalidArgument(
-                message="no thresholds for this currency",
-                reason="UNSUPPORTED_CURRENCY",
-                domain=DOMAIN,
-                violations=[FieldViolation("min_amount.currency_code", f"one of {sorted(rules.currencies)}")],
-            )
+            raise _unsupported_currency("min_amount.currency_code", rules)
         min_minor = money_to_minor(request.min_amount, spec.minor_digits, "min_amount")
     window = request.window if request.HasField("window") else None
     return InvestigationRequest(
